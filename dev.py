@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""The book's two commands, each complete on a fresh machine with Python >= 3.10.
+
+    python3 dev.py book   # build the HTML book into _build/html (executes the chapters)
+    python3 dev.py test   # run the whole test suite
+
+Each first creates (or updates) the virtual environment ``.venv`` from
+``requirements.txt``; it reinstalls only when ``requirements.txt`` or
+``pyproject.toml`` changed. Extra arguments go to jupyter-book or pytest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".requirements.sha256"
+
+
+def venv_bin(name: str) -> Path:
+    folder = "Scripts" if os.name == "nt" else "bin"
+    suffix = ".exe" if os.name == "nt" else ""
+    return VENV / folder / f"{name}{suffix}"
+
+
+def ensure_environment() -> None:
+    """Create ``.venv`` if needed and install the requirements when they changed."""
+    digest = hashlib.sha256(
+        b"".join((ROOT / f).read_bytes() for f in ("requirements.txt", "pyproject.toml"))
+    ).hexdigest()
+    if not venv_bin("python").exists():
+        print(f"dev.py: creating {VENV}", flush=True)
+        venv.create(VENV, with_pip=True)
+    if STAMP.exists() and STAMP.read_text() == digest:
+        return
+    print("dev.py: installing requirements.txt into .venv", flush=True)
+    python = str(venv_bin("python"))
+    subprocess.run([python, "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
+    subprocess.run(
+        [python, "-m", "pip", "install", "-q", "-r", "requirements.txt"], check=True, cwd=ROOT
+    )
+    STAMP.write_text(digest)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("book", "test"):
+        print(__doc__)
+        return 2
+    command, extra = argv[0], argv[1:]
+    ensure_environment()
+    if command == "book":
+        run = [str(venv_bin("jupyter-book")), "build", str(ROOT), *extra]
+    else:
+        run = [str(venv_bin("python")), "-m", "pytest", *extra]
+    return subprocess.run(run, cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
