@@ -1,0 +1,156 @@
+"""The book: configuration, chapters without outputs, and one full build.
+
+The build executes every chapter in a fresh kernel (quick budget) with warnings
+as errors, so it is also the test that every chapter runs. It happens once per
+test session, into a temporary folder with its own execution cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+import colab_setup
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+CHAPTER_IDS = [p.stem for p in CHAPTERS]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+BUILD_TIMEOUT_S = 45 * 60
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
+
+
+def code_cells(path: Path) -> list[dict]:
+    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "no chapters/*.ipynb found"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_chapter_is_committed_without_outputs(path):
+    for cell in code_cells(path):
+        assert not cell.get("outputs"), f"{path.name}: a code cell carries outputs"
+        assert cell.get("execution_count") is None, f"{path.name}: a code cell has an execution count"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_chapter_defines_no_model(path):
+    for cell in code_cells(path):
+        source = "".join(cell["source"])
+        assert not re.search(r"^\s*class \w+\((nn|torch\.nn)\.Module\)", source, re.M), path.name
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_chapter_setup_cell_comes_from_config(path):
+    url, branch = colab_setup.repository()
+    assert (url, branch) == (CONFIG["repository"]["url"].rstrip("/"), CONFIG["repository"]["branch"])
+    cell = code_cells(path)[0]
+    assert "".join(cell["source"]) == colab_setup.setup_cell_source(url, branch), (
+        f"{path.name}: the set-up cell differs from _config.yml; run python tools/colab_setup.py"
+    )
+    assert f"git+{url}@{branch}" in "".join(cell["source"])
+
+
+def test_setup_cell_does_nothing_outside_colab():
+    source = colab_setup.setup_cell_source("https://example.invalid/repo", "main")
+    assert "google.colab" not in sys.modules
+    namespace: dict = {}
+    exec(compile(source, "setup-cell", "exec"), namespace)  # must not try to install anything
+    assert "subprocess" not in namespace
+
+
+def test_toc_lists_exactly_the_chapters_in_order():
+    listed = toc_files()
+    assert listed == sorted(listed)
+    assert listed == [f"chapters/{p.stem}" for p in CHAPTERS]
+    for name in CHAPTER_IDS:
+        assert re.fullmatch(r"\d\d_[a-z0-9_]+", name), name
+
+
+def test_book_configuration():
+    execute = CONFIG["execute"]
+    assert execute["execute_notebooks"] == "cache"
+    assert execute["timeout"] >= 300 and execute["raise_on_error"] and not execute["allow_errors"]
+    assert CONFIG["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert CONFIG["html"]["use_download_button"]
+    for bib in CONFIG["bibtex_bibfiles"]:
+        assert (ROOT / bib).is_file()
+    requirements = (ROOT / "requirements.txt").read_text()
+    assert re.search(r"^jupyter-book>=1\.0\.4,<2$", requirements, re.M)
+
+
+def test_chapter_citations_exist_in_the_bibliography():
+    keys = set(re.findall(r"@\w+\{([^,]+),", (ROOT / "references.bib").read_text()))
+    for path in CHAPTERS:
+        text = path.read_text()
+        for key in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text):
+            for one in key.split(","):
+                assert one.strip() in keys, f"{path.name} cites unknown key {one!r}"
+
+
+def test_package_builds_a_wheel(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+    )
+    (wheel,) = tmp_path.glob("cnnlib-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "cnnlib/models/lenet.py" in names and "cnnlib/analysis.py" in names
+    assert not any(n.startswith(("tests/", "chapters/", "tools/")) for n in names)
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("book")
+    env = {**os.environ, "CNNLIB_BUDGET": "quick"}
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "-W", "--keep-going"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+    )
+    return out / "_build" / "html", result
+
+
+def test_book_builds_with_warnings_as_errors(built_book):
+    html, result = built_book
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
+    assert (html / "index.html").is_file() and (html / "intro.html").is_file()
+
+
+@pytest.mark.parametrize("name", CHAPTER_IDS)
+def test_chapter_page_is_built_from_an_executed_chapter(built_book, name):
+    html, result = built_book
+    page = html / "chapters" / f"{name}.html"
+    assert page.is_file(), f"{page} missing\n" + result.stdout[-3000:]
+    text = page.read_text()
+    assert "cell_output" in text, f"{name}: no outputs, the chapter was not executed"
+    # myst-nb marks error outputs "output traceback" and standard error "output stderr".
+    assert 'class="output traceback' not in text, f"{name}: an error is shown"
+    assert 'class="output stderr' not in text, f"{name}: a warning or stderr output is shown"
+
+
+def test_lenet_page_shows_the_checked_numbers(built_book):
+    html, _ = built_book
+    text = (html / "chapters" / "03_lenet.html").read_text()
+    assert "total: 61,706" in text  # the asserted parameter count
+    assert "Total params: 61,706" in text  # torchinfo's summary
+    assert text.count("<img") >= 2  # the sample images and the training curves
+    accuracies = [float(a) for a in re.findall(r"quick budget: 3 epochs on \w+ \(AMP \w+\): test accuracy ([\d.]+)%", text)]
+    assert accuracies and accuracies[0] >= 88.0

@@ -1,0 +1,130 @@
+"""The registry and LeNet-5, against hand counts and the paper."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import cnnlib
+from cnnlib import analysis
+from cnnlib.models import get_model, lenet, list_models, register_model
+
+
+def test_registry_lists_the_lenets():
+    names = list_models()
+    assert {"lenet5", "lenet5_modern"} <= set(names)
+    assert names == sorted(names)
+
+
+def test_get_model_unknown_name_lists_registered_models():
+    with pytest.raises(ValueError, match=r"unknown model name 'lenet6'.*lenet5"):
+        get_model("lenet6")
+    with pytest.raises(TypeError, match="name must be a str"):
+        get_model(5)
+
+
+def test_register_model_rejects_a_second_builder_under_the_same_name():
+    def lenet5() -> nn.Module:  # same name as the real builder
+        return nn.Identity()
+
+    with pytest.raises(ValueError, match="already registered"):
+        register_model(lenet5)
+    with pytest.raises(TypeError, match="callable"):
+        register_model("lenet5")
+
+
+def test_get_model_passes_keyword_arguments():
+    model = get_model("lenet5", num_classes=3, in_channels=3, input_size=32)
+    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 3)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_model_builds_runs_and_is_countable(name):
+    model = get_model(name)
+    x = torch.randn(2, 1, 28, 28)
+    out = model(x)
+    assert out.shape == (2, 10)
+    out.sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    assert analysis.count_params(model) == sum(p.numel() for p in model.parameters())
+    assert analysis.count_macs(model, (1, 1, 28, 28)) > 0
+
+
+def test_lenet5_parameters_by_hand():
+    # (k*k*C_in + 1)*C_out per convolution, (n_in + 1)*n_out per linear layer.
+    by_hand = (25 * 1 + 1) * 6 + (25 * 6 + 1) * 16 + (25 * 16 + 1) * 120 + 121 * 84 + 85 * 10
+    assert by_hand == 61_706
+    assert cnnlib.count_params(get_model("lenet5")) == by_hand
+
+
+def test_lenet5_feature_map_sizes_follow_the_paper():
+    # LeCun et al. 1998: C1 6@28x28, S2 6@14x14, C3 16@10x10, S4 16@5x5, C5 120@1x1.
+    features = get_model("lenet5").features
+    x = torch.zeros(1, 1, 28, 28)
+    shapes = {}
+    for name, layer in features.named_children():
+        x = layer(x)
+        shapes[name] = tuple(x.shape[1:])
+    assert shapes["c1"] == (6, 28, 28) and shapes["s2"] == (6, 14, 14)
+    assert shapes["c3"] == (16, 10, 10) and shapes["s4"] == (16, 5, 5)
+    assert shapes["c5"] == (120, 1, 1)
+
+
+def test_lenet5_macs_by_hand_and_against_torch():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = get_model("lenet5")
+    by_hand = 28 * 28 * 25 * 6 + 10 * 10 * 25 * 6 * 16 + 25 * 16 * 120 + 120 * 84 + 84 * 10
+    with FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 1, 28, 28))
+    assert cnnlib.count_macs(model, (1, 1, 28, 28)) == by_hand == counter.get_total_flops() // 2
+
+
+def test_paper_c3_connection_table():
+    # Table I: six maps read 3 S2 maps, nine read 4, one reads all 6; the paper
+    # states C3 then has 1,516 trainable parameters.
+    sizes = sorted(len(inputs) for inputs in lenet.C3_CONNECTIONS)
+    assert sizes == [3] * 6 + [4] * 9 + [6]
+    assert all(len(set(inputs)) == len(inputs) and set(inputs) <= set(range(6)) for inputs in lenet.C3_CONNECTIONS)
+    assert 25 * sum(sizes) + 16 == 1_516
+
+
+def test_scaled_tanh_maps_plus_minus_one_to_itself():
+    f = lenet.ScaledTanh()
+    x = torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64)
+    assert torch.allclose(f(x), x, atol=1e-4)
+    assert torch.allclose(f(torch.tensor(50.0)), torch.tensor(1.7159))
+
+
+def test_modern_variant_uses_relu_max_pool_and_batch_norm():
+    model = get_model("lenet5_modern")
+    kinds = {type(m) for m in model.modules()}
+    assert {nn.ReLU, nn.MaxPool2d, nn.BatchNorm2d, nn.BatchNorm1d} <= kinds
+    assert lenet.ScaledTanh not in kinds and nn.AvgPool2d not in kinds
+    # Batch norm adds 2 per channel after C1, C3, C5 and F6; those layers lose their bias.
+    channels = 6 + 16 + 120 + 84
+    assert cnnlib.count_params(model) == 61_706 + 2 * channels - channels
+
+
+@pytest.mark.parametrize("size, padding", [(28, 2), (32, 0), (30, 1)])
+def test_input_size_sets_c1_padding(size, padding):
+    model = lenet.LeNet5(input_size=size)
+    assert model.features.c1.padding == (padding, padding)
+    assert model(torch.zeros(1, 1, size, size)).shape == (1, 10)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(input_size=33), "input_size"),
+        (dict(input_size=27), "input_size"),
+        (dict(in_channels=0), "in_channels"),
+        (dict(num_classes=-1), "num_classes"),
+        (dict(activation="gelu"), "activation"),
+        (dict(pooling="median"), "pooling"),
+    ],
+)
+def test_lenet5_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lenet.LeNet5(**kwargs)
