@@ -354,7 +354,8 @@ class LayerTable:
         def row(cells: list[str], tag: str) -> str:
             out = []
             for i, cell in enumerate(cells):
-                align = ' style="text-align:right"' if i >= 3 else ""
+                align = "text-align:right;" if i >= 3 else "text-align:left;"
+                align = f' style="{align}padding:0.1em 0.75em"'
                 out.append(f"<{tag}{align}>{html.escape(cell)}</{tag}>")
             return "<tr>" + "".join(out) + "</tr>"
 

@@ -62,7 +62,28 @@ def test_chapter_setup_cell_comes_from_config(path):
     assert "".join(cell["source"]) == colab_setup.setup_cell_source(url, branch), (
         f"{path.name}: the set-up cell differs from _config.yml; run python tools/colab_setup.py"
     )
-    assert f"git+{url}@{branch}" in "".join(cell["source"])
+    source = "".join(cell["source"])
+    assert f'repository, ref = "{url}", "{branch}"' in source
+
+
+def test_setup_cell_on_colab_installs_from_the_configured_repository(monkeypatch):
+    import subprocess as real_subprocess
+    import types
+
+    calls: list = []
+    colab = types.ModuleType("google.colab")
+    colab.output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append("widgets"))
+    google = types.ModuleType("google")
+    google.colab = colab
+    monkeypatch.setitem(sys.modules, "google", google)
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setattr(real_subprocess, "run", lambda args, check: calls.append((args, check)))
+    url, branch = colab_setup.repository()
+    exec(compile(colab_setup.setup_cell_source(url, branch), "setup-cell", "exec"), {})
+    (args, check), widgets = calls
+    assert args[1:5] == ["-m", "pip", "install", "-q"] and check
+    assert args[5] == f"cnnlib[book] @ git+{url}@{branch}"
+    assert widgets == "widgets"
 
 
 def test_setup_cell_does_nothing_outside_colab():

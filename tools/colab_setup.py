@@ -38,8 +38,10 @@ def setup_cell_source(url: str, branch: str) -> str:
         'if "google.colab" in sys.modules:\n'
         "    import subprocess\n"
         "\n"
+        f'    repository, ref = "{url}", "{branch}"\n'
         "    subprocess.run(\n"
-        f'        [sys.executable, "-m", "pip", "install", "-q", "cnnlib[book] @ git+{url}@{branch}"],\n'
+        '        [sys.executable, "-m", "pip", "install", "-q",\n'
+        '         f"cnnlib[book] @ git+{repository}@{ref}"],\n'
         "        check=True,\n"
         "    )\n"
         "    from google.colab import output\n"
