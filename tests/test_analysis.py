@@ -230,4 +230,4 @@ class TestLayerTable:
         assert "1,001,000" in text and "Linear" in text and text.splitlines()[0].startswith("layer")
         html = table._repr_html_()
         assert html.startswith("<table") and html.count("<tr>") == 3  # header, one layer, total
-        assert "<td>0</td>" in html and "1,000,000" in html
+        assert ">0</td>" in html and ">Linear</td>" in html and "1,000,000" in html
