@@ -162,6 +162,11 @@ def test_chapter_page_is_built_from_an_executed_chapter(built_book, name):
     assert page.is_file(), f"{page} missing\n" + result.stdout[-3000:]
     text = page.read_text()
     assert "cell_output" in text, f"{name}: no outputs, the chapter was not executed"
+    repo = CONFIG["repository"]["url"].rstrip("/").removeprefix("https://github.com/")
+    branch = CONFIG["repository"]["branch"]
+    colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/chapters/{name}.ipynb"
+    assert colab in text, f"{name}: no Colab launch button for {colab}"
+    assert f'href="../_sources/chapters/{name}.ipynb"' in text, f"{name}: no .ipynb download"
     # myst-nb marks error outputs "output traceback" and standard error "output stderr".
     assert 'class="output traceback' not in text, f"{name}: an error is shown"
     assert 'class="output stderr' not in text, f"{name}: a warning or stderr output is shown"
