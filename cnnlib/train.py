@@ -111,9 +111,11 @@ class History:
         if not self.train_loss:
             return "no epochs run"
         rate = sum(self.samples_per_second) / len(self.samples_per_second)
+        amp = f" with {self.amp} AMP" if self.amp != "off" else ""
         return (
-            f"{len(self)} epochs on {self.device} (AMP {self.amp}): test accuracy "
-            f"{self.test_accuracy[-1]:.2%}, {self.total_seconds:.1f} s, {rate:,.0f} samples/s"
+            f"{len(self)} epochs on {self.device}{amp}: test accuracy "
+            f"{self.test_accuracy[-1]:.2%} in {self.total_seconds:.1f} s "
+            f"({rate:,.0f} samples/s)"
         )
 
 
