@@ -8,7 +8,7 @@ from torch import nn
 
 import cnnlib
 from cnnlib import analysis
-from cnnlib.models import get_model, lenet, list_models, register_model
+from cnnlib.models import get_model, lenet, list_models, model_info, register_model
 
 
 def test_registry_lists_the_lenets():
@@ -42,13 +42,22 @@ def test_get_model_passes_keyword_arguments():
 @pytest.mark.parametrize("name", list_models())
 def test_every_model_builds_runs_and_is_countable(name):
     model = get_model(name)
-    x = torch.randn(2, 1, 28, 28)
-    out = model(x)
-    assert out.shape == (2, 10)
+    shape = (2, *model_info(name).input_size)
+    out = model(torch.randn(shape))
+    assert out.ndim == 2 and out.shape[0] == 2
     out.sum().backward()
-    assert all(p.grad is not None for p in model.parameters())
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
     assert analysis.count_params(model) == sum(p.numel() for p in model.parameters())
-    assert analysis.count_macs(model, (1, 1, 28, 28)) > 0
+    assert analysis.count_macs(model, (1, *shape[1:])) > 0
+
+
+def test_register_model_validates_input_size():
+    def some_new_model() -> nn.Module:
+        return nn.Identity()
+
+    with pytest.raises(ValueError, match="input_size"):
+        register_model(input_size=(28, 28))(some_new_model)
+    assert "some_new_model" not in list_models()
 
 
 def test_lenet5_parameters_by_hand():

@@ -170,7 +170,7 @@ class LeNet5(nn.Module):
         return self.classifier(self.features(x))
 
 
-@register_model
+@register_model(input_size=(1, 28, 28))
 def lenet5(*, in_channels: int = 1, num_classes: int = 10, input_size: int = 28) -> LeNet5:
     """LeNet-5 as in LeCun et al. (1998): scaled tanh, average pooling, full C3.
 
@@ -187,7 +187,7 @@ def lenet5(*, in_channels: int = 1, num_classes: int = 10, input_size: int = 28)
     )
 
 
-@register_model
+@register_model(input_size=(1, 28, 28))
 def lenet5_modern(
     *, in_channels: int = 1, num_classes: int = 10, input_size: int = 28
 ) -> LeNet5:

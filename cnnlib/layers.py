@@ -1,0 +1,324 @@
+"""Building blocks shared by several model families.
+
+Blocks built from ``nn.Sequential`` keep positional child names (``0``, ``1``,
+``2``) so that their ``state_dict`` keys match torchvision's equivalents
+(e.g. ``Conv2dNormActivation``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+__all__ = [
+    "same_padding",
+    "make_divisible",
+    "conv1x1",
+    "conv3x3",
+    "ConvBNAct",
+    "channel_shuffle",
+    "ChannelShuffle",
+    "SqueezeExcite",
+    "CBAM",
+    "SeparableConv2d",
+    "DepthwiseSeparableConv",
+    "SpatiallySeparableConv",
+    "DeformableConvBlock",
+]
+
+ActivationFactory = Callable[[], nn.Module]
+
+
+def _positive_int(func: str, name: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{func}: {name} must be a positive int, got {value!r}")
+    return value
+
+
+def same_padding(kernel_size: int, dilation: int = 1) -> int:
+    """Padding that keeps the spatial size at stride 1: ``dilation * (kernel_size - 1) / 2``.
+
+    Raises:
+        ValueError: the dilated kernel has even extent (no symmetric padding keeps the size).
+    """
+    _positive_int("same_padding", "kernel_size", kernel_size)
+    _positive_int("same_padding", "dilation", dilation)
+    extent = dilation * (kernel_size - 1)
+    if extent % 2:
+        raise ValueError(
+            f"same_padding: dilation*(kernel_size-1) must be even for symmetric padding, "
+            f"got kernel_size={kernel_size}, dilation={dilation}"
+        )
+    return extent // 2
+
+
+def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
+    """Round ``value`` to the nearest multiple of ``divisor``, never going below 90 % of it.
+
+    The rule of the MobileNet reference code (also torchvision's ``_make_divisible``).
+    """
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"make_divisible: value must be a positive number, got {value!r}")
+    _positive_int("make_divisible", "divisor", divisor)
+    if min_value is None:
+        min_value = divisor
+    rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * value:
+        rounded += divisor
+    return rounded
+
+
+def conv1x1(in_channels: int, out_channels: int, stride: int = 1, bias: bool = False) -> nn.Conv2d:
+    """A 1x1 convolution (no bias by default: a batch norm usually follows)."""
+    return nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride, bias=bias)
+
+
+def conv3x3(
+    in_channels: int,
+    out_channels: int,
+    stride: int = 1,
+    groups: int = 1,
+    dilation: int = 1,
+    bias: bool = False,
+) -> nn.Conv2d:
+    """A 3x3 convolution with 'same' padding for its dilation."""
+    return nn.Conv2d(
+        in_channels,
+        out_channels,
+        kernel_size=3,
+        stride=stride,
+        padding=dilation,
+        groups=groups,
+        dilation=dilation,
+        bias=bias,
+    )
+
+
+class ConvBNAct(nn.Sequential):
+    """Convolution, batch norm and activation, as children ``0``, ``1``, ``2``.
+
+    Same ``state_dict`` keys as torchvision's ``Conv2dNormActivation``. With
+    ``activation=None`` the block ends after the batch norm.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int] = 3,
+        stride: int = 1,
+        padding: int | tuple[int, int] | None = None,
+        groups: int = 1,
+        dilation: int = 1,
+        activation: ActivationFactory | None = nn.ReLU,
+        eps: float = 1e-5,
+    ) -> None:
+        if padding is None:
+            if isinstance(kernel_size, int):
+                padding = same_padding(kernel_size, dilation)
+            else:
+                padding = tuple(same_padding(k, dilation) for k in kernel_size)  # type: ignore[assignment]
+        layers: list[nn.Module] = [
+            nn.Conv2d(
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride=stride,
+                padding=padding,
+                groups=groups,
+                dilation=dilation,
+                bias=False,
+            ),
+            nn.BatchNorm2d(out_channels, eps=eps),
+        ]
+        if activation is not None:
+            layers.append(activation())
+        super().__init__(*layers)
+        self.out_channels = out_channels
+
+
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """ShuffleNet's channel shuffle: (N, g·c, H, W) → view (N, g, c) → transpose → flatten.
+
+    After it, channel ``i`` of group ``j`` sits at position ``i * groups + j``,
+    so a following grouped convolution sees one channel from every group.
+
+    Raises:
+        ValueError: ``groups`` does not divide the number of channels.
+    """
+    _positive_int("channel_shuffle", "groups", groups)
+    n, channels, height, width = x.shape
+    if channels % groups:
+        raise ValueError(
+            f"channel_shuffle: groups ({groups}) must divide the channels ({channels})"
+        )
+    x = x.view(n, groups, channels // groups, height, width)
+    return x.transpose(1, 2).contiguous().view(n, channels, height, width)
+
+
+class ChannelShuffle(nn.Module):
+    """Module form of :func:`channel_shuffle`."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = _positive_int("ChannelShuffle", "groups", groups)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return channel_shuffle(x, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
+
+
+class SqueezeExcite(nn.Module):
+    """Squeeze-and-excitation (Hu et al., 2018): rescale channels by a learned gate.
+
+    Global average pool → 1x1 conv to ``channels // reduction`` → ReLU → 1x1 conv
+    back → sigmoid → multiply. The 1x1 convolutions on a 1x1 map are the paper's
+    fully connected layers: ``2 * channels * hidden + hidden + channels`` parameters.
+    """
+
+    def __init__(self, channels: int, reduction: int = 16) -> None:
+        super().__init__()
+        _positive_int("SqueezeExcite", "channels", channels)
+        _positive_int("SqueezeExcite", "reduction", reduction)
+        hidden = max(1, channels // reduction)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, hidden, kernel_size=1)
+        self.relu = nn.ReLU(inplace=True)
+        self.fc2 = nn.Conv2d(hidden, channels, kernel_size=1)
+        self.gate = nn.Sigmoid()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gate(self.fc2(self.relu(self.fc1(self.pool(x)))))
+
+
+class CBAM(nn.Module):
+    """Convolutional Block Attention Module (Woo et al., 2018).
+
+    Channel attention: a shared MLP (as 1x1 convolutions) on the average- and
+    max-pooled descriptors, summed, sigmoid. Then spatial attention: a
+    ``spatial_kernel`` x ``spatial_kernel`` convolution (with batch norm, as in
+    the authors' code) on the channel-wise average and max maps, sigmoid.
+    """
+
+    def __init__(self, channels: int, reduction: int = 16, spatial_kernel: int = 7) -> None:
+        super().__init__()
+        _positive_int("CBAM", "channels", channels)
+        _positive_int("CBAM", "reduction", reduction)
+        hidden = max(1, channels // reduction)
+        self.mlp = nn.Sequential(
+            nn.Conv2d(channels, hidden, kernel_size=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(hidden, channels, kernel_size=1),
+        )
+        self.spatial = nn.Sequential(
+            nn.Conv2d(2, 1, spatial_kernel, padding=same_padding(spatial_kernel), bias=False),
+            nn.BatchNorm2d(1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        avg = torch.mean(x, dim=(2, 3), keepdim=True)
+        peak = torch.amax(x, dim=(2, 3), keepdim=True)
+        x = x * torch.sigmoid(self.mlp(avg) + self.mlp(peak))
+        descriptor = torch.cat(
+            [torch.mean(x, dim=1, keepdim=True), torch.amax(x, dim=1, keepdim=True)], dim=1
+        )
+        return x * torch.sigmoid(self.spatial(descriptor))
+
+
+class SeparableConv2d(nn.Module):
+    """Xception's separable convolution: depthwise k x k then pointwise 1x1, nothing between."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        padding: int | None = None,
+        dilation: int = 1,
+        bias: bool = False,
+    ) -> None:
+        super().__init__()
+        if padding is None:
+            padding = same_padding(kernel_size, dilation)
+        self.depthwise = nn.Conv2d(
+            in_channels, in_channels, kernel_size, stride=stride, padding=padding,
+            dilation=dilation, groups=in_channels, bias=bias,
+        )  # fmt: skip
+        self.pointwise = nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pointwise(self.depthwise(x))
+
+
+class DepthwiseSeparableConv(nn.Sequential):
+    """MobileNet's block: depthwise 3x3 conv-BN-act, then pointwise 1x1 conv-BN-act."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        stride: int = 1,
+        kernel_size: int = 3,
+        activation: ActivationFactory = nn.ReLU,
+    ) -> None:
+        super().__init__(
+            ConvBNAct(in_channels, in_channels, kernel_size, stride=stride, groups=in_channels,
+                      activation=activation),
+            ConvBNAct(in_channels, out_channels, 1, activation=activation),
+        )  # fmt: skip
+
+
+class SpatiallySeparableConv(nn.Sequential):
+    """A k x k convolution factorised into k x 1 then 1 x k (Inception-v3), each conv-BN-act.
+
+    Parameters drop from ``k² C_in C_out`` to ``k C_in C_mid + k C_mid C_out``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 7,
+        mid_channels: int | None = None,
+        activation: ActivationFactory = nn.ReLU,
+    ) -> None:
+        mid = mid_channels if mid_channels is not None else out_channels
+        pad = same_padding(kernel_size)
+        super().__init__(
+            ConvBNAct(in_channels, mid, (kernel_size, 1), padding=(pad, 0), activation=activation),
+            ConvBNAct(mid, out_channels, (1, kernel_size), padding=(0, pad), activation=activation),
+        )
+
+
+class DeformableConvBlock(nn.Module):
+    """Deformable convolution (Dai et al., 2017) followed by batch norm and ReLU.
+
+    A plain convolution predicts a 2-D offset for each of the ``k²`` taps at
+    every output position; ``torchvision.ops.DeformConv2d`` samples the input
+    bilinearly at the shifted taps. The offsets start at zero, so at
+    initialisation the block computes an ordinary convolution.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1) -> None:
+        super().__init__()
+        from torchvision.ops import DeformConv2d
+
+        padding = same_padding(kernel_size)
+        self.offset = nn.Conv2d(
+            in_channels, 2 * kernel_size * kernel_size, kernel_size, stride=stride, padding=padding
+        )
+        nn.init.zeros_(self.offset.weight)
+        nn.init.zeros_(self.offset.bias)
+        self.conv = DeformConv2d(
+            in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False
+        )
+        self.bn = nn.BatchNorm2d(out_channels)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu(self.bn(self.conv(x, self.offset(x))))
