@@ -4,7 +4,7 @@ Chapters import what they use from the submodules; the names used most are
 re-exported here.
 """
 
-from cnnlib.analysis import conv_output_size, count_macs, count_params, layer_table
+from cnnlib.analysis import conv_output_size, count_macs, count_params, summary
 from cnnlib.models import get_model, list_models, register_model
 from cnnlib.train import budget, device
 
@@ -18,7 +18,7 @@ __all__ = [
     "count_params",
     "device",
     "get_model",
-    "layer_table",
+    "summary",
     "list_models",
     "register_model",
 ]

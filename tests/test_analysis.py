@@ -51,7 +51,7 @@ class TestConvOutputSize:
     def test_random_configurations_against_torch(self):
         rng = random.Random(1234)
         valid = invalid = 0
-        for _ in range(400):
+        for _ in range(1200):
             size = (rng.randint(1, 20), rng.randint(1, 20))
             kernel = (rng.randint(1, 7), rng.randint(1, 7))
             stride = (rng.randint(1, 4), rng.randint(1, 4))
@@ -67,7 +67,7 @@ class TestConvOutputSize:
                 valid += 1
                 assert analysis.conv_output_size(size, kernel, stride, padding, dilation) == expected
         # Both kinds of configuration were exercised.
-        assert valid > 100 and invalid > 50
+        assert valid > 300 and invalid > 150
 
     @pytest.mark.parametrize(
         "kwargs, name",
@@ -95,6 +95,81 @@ class TestConvOutputSize:
     def test_malformed_arguments(self, kwargs):
         with pytest.raises(TypeError):
             analysis.conv_output_size(**kwargs)
+
+
+class TestTransposedAndPoolingSizes:
+    def test_transposed_hand_derivations(self):
+        # o = (i - 1)s - 2p + d(k - 1) + output_padding + 1
+        assert analysis.conv_transpose_output_size(7, 4, stride=2, padding=1) == 14  # DCGAN upsampling
+        assert analysis.conv_transpose_output_size(3, 3, 2, 1, 1) == 6
+        assert analysis.conv_transpose_output_size((3, 5), (3, 1), stride=(2, 1)) == (7, 5)
+
+    def test_transposed_random_configurations_against_torch(self):
+        rng = random.Random(99)
+        valid = invalid = 0
+        for _ in range(1200):
+            size, kernel = rng.randint(1, 12), rng.randint(1, 6)
+            stride, padding = rng.randint(1, 4), rng.randint(0, 6)
+            output_padding, dilation = rng.randint(0, 3), rng.randint(1, 3)
+            args = (size, kernel, stride, padding, output_padding, dilation)
+            try:
+                layer = nn.ConvTranspose2d(1, 1, kernel, stride, padding, output_padding, dilation=dilation)
+                expected = layer(torch.zeros(1, 1, size, size)).shape[-1]
+                assert expected > 0  # an empty output counts as invalid (see below)
+            except (RuntimeError, AssertionError):
+                # PyTorch raises, or (for some kernels, at exactly 0 pixels) returns
+                # an empty tensor; we raise in both cases.
+                invalid += 1
+                with pytest.raises(ValueError, match="output_padding|padding"):
+                    analysis.conv_transpose_output_size(*args)
+            else:
+                valid += 1
+                assert analysis.conv_transpose_output_size(*args) == expected
+        assert valid > 300 and invalid > 150
+
+    def test_pool_hand_derivations(self):
+        assert analysis.pool_output_size(112, 3, 2, 1) == 56  # ResNet's max-pool
+        assert analysis.pool_output_size(112, 3, 2, ceil_mode=True) == 56  # GoogLeNet's
+        assert analysis.pool_output_size(111, 3, 2, ceil_mode=False) == 55
+        assert analysis.pool_output_size(6, 2) == 3  # stride defaults to the kernel
+        # ceil mode drops a window that would start in the right padding: floor 3 -> ceil 4 -> 3.
+        assert analysis.pool_output_size(5, 2, 2, 1, ceil_mode=True) == 3
+
+    @pytest.mark.parametrize("ceil_mode", [False, True])
+    def test_pool_random_configurations_against_torch(self, ceil_mode):
+        rng = random.Random(7 + ceil_mode)
+        valid = invalid = 0
+        for _ in range(1000):
+            size, kernel = rng.randint(1, 16), rng.randint(1, 6)
+            stride, padding, dilation = rng.randint(1, 4), rng.randint(0, 3), rng.randint(1, 3)
+            args = (size, kernel, stride, padding, dilation, ceil_mode)
+            try:
+                pool = nn.MaxPool2d(kernel, stride, padding, dilation, ceil_mode=ceil_mode)
+                expected = pool(torch.zeros(1, 1, size, size)).shape[-1]
+            except RuntimeError:
+                invalid += 1
+                with pytest.raises(ValueError, match="padding|kernel_size"):
+                    analysis.pool_output_size(*args)
+            else:
+                valid += 1
+                assert analysis.pool_output_size(*args) == expected
+        assert valid > 300 and invalid > 150
+
+    def test_pool_matches_avg_pool(self):
+        for size, kernel, stride, padding, ceil_mode in [(7, 3, 2, 1, True), (9, 2, 2, 0, False), (10, 3, 3, 1, True)]:
+            pool = nn.AvgPool2d(kernel, stride, padding, ceil_mode=ceil_mode)
+            expected = pool(torch.zeros(1, 1, size, size)).shape[-1]
+            assert analysis.pool_output_size(size, kernel, stride, padding, ceil_mode=ceil_mode) == expected
+
+    def test_pool_argument_errors(self):
+        with pytest.raises(ValueError, match="padding must be at most half"):
+            analysis.pool_output_size(8, 3, padding=2)
+        with pytest.raises(TypeError, match="ceil_mode"):
+            analysis.pool_output_size(8, 3, ceil_mode=1)
+        with pytest.raises(ValueError, match="size must be >= 1"):
+            analysis.pool_output_size(-3, 3)
+        with pytest.raises(ValueError, match="stride must be >= 1"):
+            analysis.conv_transpose_output_size(4, 3, stride=0)
 
 
 class TestClosedForms:
@@ -202,17 +277,17 @@ class TestCounts:
         with pytest.raises(ValueError, match="input_size"):
             analysis.count_macs(nn.Conv2d(3, 3, 1), bad)
 
-    @pytest.mark.parametrize("func", [analysis.count_params, analysis.count_macs, analysis.layer_table])
+    @pytest.mark.parametrize("func", [analysis.count_params, analysis.count_macs, analysis.summary])
     def test_not_a_module(self, func):
         args = ((1, 3, 8, 8),) if func is not analysis.count_params else ()
         with pytest.raises(TypeError, match="torch.nn.Module"):
             func("resnet18", *args)
 
 
-class TestLayerTable:
+class TestSummary:
     def test_rows_follow_a_real_forward_pass(self):
         model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 2))
-        table = analysis.layer_table(model, (3, 1, 8, 8))
+        table = analysis.summary(model, (3, 1, 8, 8))
         x = torch.zeros(3, 1, 8, 8)
         shapes = []
         for layer in model:
@@ -223,11 +298,38 @@ class TestLayerTable:
         assert [row.params for row in table.rows] == [40, 0, 0, 290]
         assert table.total_params == 330
         assert [row.macs for row in table.rows] == [3 * 4 * 6 * 6 * 9, 0, 0, 3 * 144 * 2]
+        assert [row.receptive_field for row in table.rows] == [(3, 3), (3, 3), None, None]
 
     def test_renders_as_text_and_html(self):
-        table = analysis.layer_table(nn.Sequential(nn.Linear(1000, 1000)), (1, 1000))
+        table = analysis.summary(nn.Sequential(nn.Linear(1000, 1000)), (1, 1000))
         text = str(table)
         assert "1,001,000" in text and "Linear" in text and text.splitlines()[0].startswith("layer")
         html = table._repr_html_()
         assert html.startswith("<table") and html.count("<tr>") == 3  # header, one layer, total
         assert ">0</td>" in html and ">Linear</td>" in html and "1,000,000" in html
+
+    @pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2", "alexnet", "densenet121"])
+    def test_totals_agree_with_torchinfo(self, name):
+        import torchinfo
+        import torchvision
+
+        model = torchvision.models.get_model(name, weights=None).eval()
+        table = analysis.summary(model, (1, 3, 224, 224))
+        info = torchinfo.summary(model, (1, 3, 224, 224), verbose=0)
+        assert table.total_params == info.total_params
+        # torchinfo's mult-adds also count one addition per bias per output element
+        # and, for a batch norm, its parameter count; count those independently.
+        extra = []
+
+        def hook(module, inputs, output):
+            if isinstance(module, (nn.Conv2d, nn.Linear)) and module.bias is not None:
+                extra.append(output.numel())
+            if isinstance(module, nn.BatchNorm2d):
+                extra.append(sum(p.numel() for p in module.parameters()))
+
+        handles = [m.register_forward_hook(hook) for m in model.modules()]
+        with torch.no_grad():
+            model(torch.zeros(1, 3, 224, 224))
+        for h in handles:
+            h.remove()
+        assert info.total_mult_adds == table.total_macs + sum(extra)
