@@ -459,6 +459,24 @@ def _merge(fields: list[_Field], shape: tuple[int, int] | None, op: str) -> _Fie
     return _Field((axes[0], axes[1]), shape, aligned=aligned, global_context=global_context)
 
 
+def _crop(field: _Field, index: object, shape: tuple[int, int]) -> _Field:
+    """The field after indexing a (N, C, H, W) tensor with slices (a crop)."""
+    items = list(index) if isinstance(index, tuple) else [index]
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        items = items[:at] + [slice(None)] * (4 - len(items) + 1) + items[at + 1 :]
+    items += [slice(None)] * (4 - len(items))
+    assert field.axes is not None and field.shape is not None
+    axes = []
+    for axis, (item, size) in enumerate(zip(items[2:4], field.shape)):
+        if not isinstance(item, slice) or item.step not in (None, 1):
+            return _Field(None, shape, problem=f"indexing {index!r} on a spatial axis")
+        begin = range(size)[item][0] if len(range(size)[item]) else 0
+        f = field.axes[axis]
+        axes.append(AxisField(f.size, f.stride, f.start + begin * f.stride))
+    return replace(field, axes=(axes[0], axes[1]), shape=shape)
+
+
 # ---------------------------------------------------------------------------
 # The trace: one forward pass that sees every operation
 # ---------------------------------------------------------------------------
@@ -615,8 +633,11 @@ class _Trace(TorchFunctionMode):
             self._set(out, replace(first, shape=spatial_out))
             return
         if name in _CONVOLUTIONS or name in _WINDOW_POOLS:
-            if first.axes is None or out.ndim != 4:
-                self._set(out, _Field(None, spatial_out, problem=f"{name} on a tensor without a spatial field"))
+            if first.axes is None:  # e.g. a 1x1 convolution inside a squeeze-excitation gate
+                self._set(out, _Field(None, spatial_out, global_context=True))
+                return
+            if out.ndim != 4:
+                self._set(out, _Field(None, spatial_out, problem=f"{name} on a tensor that is not (N, C, H, W)"))
                 return
             kernel, stride, padding, dilation = _window_args(name, args, kwargs)
             axes = tuple(
@@ -669,6 +690,10 @@ class _Trace(TorchFunctionMode):
             fields = [self.field_of(t) for t in data_inputs]
             self._set(out, _merge(fields, spatial_out, name))
             return
+        if name == "__getitem__" and first.axes is not None and spatial_out is not None and out.ndim == 4:
+            if first.shape != spatial_out:
+                self._set(out, _crop(first, args[1], spatial_out))
+                return
         same_spatial = spatial_out is not None and first.shape == spatial_out
         if not same_spatial:
             if first.axes is not None and spatial_out is not None and out.ndim >= 3 and name not in _VIEW:
@@ -1093,9 +1118,9 @@ def receptive_field(
         model: the network.
         input_size: ``(N, C, H, W)``.
         layer: a leaf module's name (as in ``model.named_modules()``) to select;
-            default: the deepest feature map that still has spatial extent —
-            the input of the first layer that removes it (global pooling,
-            flattening), named ``"<layer> (input)"``, or else the last layer's output.
+            default: the last feature map in execution order that still has
+            spatial extent — a layer's output, or the input of a layer that
+            removes the extent (global pooling, flattening), named ``"<layer> (input)"``.
 
     Raises:
         TypeError: ``model`` is not an ``nn.Module``.
@@ -1123,8 +1148,6 @@ def receptive_field(
     rows = []
     for call in calls:
         if call.field is not None and call.field.problem:
-            if layer is None:
-                break
             raise ValueError(f"{func}: cannot follow the receptive field through {call.field.problem}")
         entering = call.input_field
         if (
@@ -1135,9 +1158,8 @@ def receptive_field(
             and call.field is not None
             and call.field.axes is None
         ):
-            # Global pooling or flattening: the deepest spatial map is this call's input.
+            # Global pooling or flattening: its input is a spatial map without a row of its own.
             rows.append(_field_row(call, of_input=True))
-            break
         rows.append(_field_row(call))
     spatial = [row for row in rows if row.size is not None]
     if not spatial:
