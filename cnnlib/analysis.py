@@ -495,7 +495,6 @@ _WINDOW_POOLS = {"max_pool2d", "avg_pool2d", "max_pool2d_with_indices", "_max_po
 _ADAPTIVE_POOLS = {"adaptive_avg_pool2d", "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices"}
 _SPATIAL_REDUCTIONS = {"mean", "amax", "amin", "sum", "max", "min", "std", "var"}
 _CONCAT = {"cat", "concat", "concatenate", "stack"}
-_COPY = {"contiguous", "clone", "to", "float", "double", "half", "bfloat16", "type_as"}
 _VIEW = {
     "view", "reshape", "transpose", "permute", "flatten", "unflatten", "chunk", "split",
     "narrow", "__getitem__", "squeeze", "unsqueeze", "expand", "expand_as", "view_as",
@@ -608,8 +607,10 @@ class _Trace(TorchFunctionMode):
         self.ops: list[_OpRecord] = []
         self.calls: list[_ModuleCall] = []
         self.stack: list[str] = []
-        # For each module being run: does a closed form count its MACs?
+        # For each module being run: does a closed form count its MACs, and how
+        # many operations had been recorded when it started?
         self.closed_form: list[bool] = []
+        self.entries: list[int] = []
 
     # -- receptive fields --------------------------------------------------
     def field_of(self, tensor: torch.Tensor) -> _Field:
@@ -725,7 +726,7 @@ class _Trace(TorchFunctionMode):
             kind, elements = "pooling", out.numel() * kernel[0] * kernel[1]
         elif name in _ADAPTIVE_POOLS or (name in _SPATIAL_REDUCTIONS and inputs):
             kind, elements = "pooling", inputs[0].numel()
-        if name in _VIEW or (name in _COPY and inputs and inputs[0].is_contiguous() and name == "contiguous"):
+        if name in _VIEW:
             read = written = 0  # views move no data
         else:
             read = sum(t.numel() for t in inputs)
@@ -738,14 +739,10 @@ class _Trace(TorchFunctionMode):
         if name == "__get__" or name in ("dim", "size", "numel", "is_contiguous", "__len__"):
             return func(*args, **kwargs)
         inputs = _tensors(args) + _tensors(kwargs)
-        contiguous_before = [t.is_contiguous() for t in inputs[:1]]
         result = func(*args, **kwargs)
         outputs = _tensors(result)
-        if not outputs:
-            return result
-        if name == "contiguous" and contiguous_before and contiguous_before[0]:
-            self._set(outputs[0], self.field_of(inputs[0])) if id(inputs[0]) in self.fields else None
-            return result
+        if not outputs or (name == "contiguous" and outputs[0] is inputs[0]):
+            return result  # nothing computed (contiguous() on a contiguous tensor returns it)
         for out in outputs:
             self._propagate(name, args, kwargs, inputs, out)
         out = outputs[0]
@@ -850,13 +847,12 @@ def _trace(func: str, model: nn.Module, input_size: Sequence[int]) -> _Trace:
     def pre_hook(module: nn.Module, inputs: tuple[object, ...]) -> None:
         trace.stack.append(names[module] or type(module).__name__)
         trace.closed_form.append(_has_closed_form(module))
-        setattr(module, "_cnnlib_ops_at_entry", len(trace.ops))
+        trace.entries.append(len(trace.ops))
 
     def hook(module: nn.Module, inputs: tuple[object, ...], output: object) -> None:
         trace.stack.pop()
         trace.closed_form.pop()
-        start = getattr(module, "_cnnlib_ops_at_entry")
-        delattr(module, "_cnnlib_ops_at_entry")
+        start = trace.entries.pop()
         traced_macs = any(op.macs for op in trace.ops[start:])
         out = output if isinstance(output, torch.Tensor) else next(iter(_tensors(output)), None)
         memory = sum(op.memory_read + op.memory_written for op in trace.ops[start:])
