@@ -697,7 +697,13 @@ class _Trace(TorchFunctionMode):
                 return
         same_spatial = spatial_out is not None and first.shape == spatial_out
         if not same_spatial:
-            if first.axes is not None and spatial_out is not None and out.ndim >= 3 and name not in _VIEW:
+            if (
+                first.axes is not None
+                and spatial_out is not None
+                and out.ndim >= 3
+                and name not in _VIEW
+                and name not in _SPATIAL_REDUCTIONS
+            ):
                 self._set(out, _Field(None, spatial_out, problem=f"{name} changes the spatial size"))
             else:
                 # Global reductions, flattening, linear layers: no spatial extent left.

@@ -111,4 +111,15 @@ def list_models() -> list[str]:
 
 
 # Importing the family modules registers their builders.
-from cnnlib.models import lenet  # noqa: E402,F401
+from cnnlib.models import (  # noqa: E402,F401
+    conv_zoo,
+    densenet,
+    highway,
+    lenet,
+    mobilenet,
+    pyramidnet,
+    resnet,
+    shake_shake,
+    shufflenet,
+    wrn,
+)

@@ -1,0 +1,592 @@
+"""ResNet and its descendants: ResNeXt, Wide ResNet, SE-ResNet and CBAM-ResNet.
+
+One class, :class:`ResNet`, builds them all; the variants are configurations
+(as in timm). Module names follow torchvision (``conv1``, ``bn1``, ``relu``,
+``maxpool``, ``layer1`` … ``layer4``, ``avgpool``, ``fc``; inside a block
+``conv1``/``bn1``/``conv2``/``bn2``/(``conv3``/``bn3``)/``downsample.0``/``.1``),
+so a torchvision ``state_dict`` loads with ``strict=True`` into the eight
+torchvision twins: ``resnet18``, ``resnet34``, ``resnet50``, ``resnet101``,
+``resnet152``, ``resnext50_32x4d``, ``resnext101_32x8d`` and ``wide_resnet50_2``.
+
+Papers:
+
+* He, Zhang, Ren and Sun (2016), "Deep Residual Learning for Image Recognition".
+* Xie, Girshick, Dollár, Tu and He (2017), "Aggregated Residual Transformations
+  for Deep Neural Networks" (ResNeXt; the three equivalent block forms of its
+  Figure 3 are in :mod:`cnnlib.models.resnext`).
+* Zagoruyko and Komodakis (2016), "Wide Residual Networks".
+* Hu, Shen and Sun (2018), "Squeeze-and-Excitation Networks".
+* Woo, Park, Lee and Kweon (2018), "CBAM: Convolutional Block Attention Module".
+
+**ResNet v1.5.** Like torchvision, the bottleneck block downsamples with its 3x3
+convolution (``conv2`` has the stride). The paper's ResNet-50/101/152 (v1)
+put the stride on the first 1x1 convolution. The parameter count is the same;
+the MACs are higher (4.089 instead of about 3.8 GMACs for ResNet-50), because
+the 3x3 convolution of the first block of a stage runs at the higher resolution.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Literal
+
+import torch
+from torch import nn
+
+from cnnlib.layers import CBAM, SqueezeExcite, conv1x1, conv3x3
+from cnnlib.models import register_model
+
+__all__ = [
+    "BasicBlock",
+    "Bottleneck",
+    "ResNet",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
+    "resnext50_32x4d",
+    "resnext101_32x8d",
+    "wide_resnet50_2",
+    "se_resnet50",
+    "cbam_resnet50",
+    "VARIANTS",
+]
+
+BlockKind = Literal["basic", "bottleneck"]
+Attention = Literal[None, "se", "cbam"]
+
+_BASE_WIDTH = 64  # channels of the stem and of the first stage's "planes" at width_multiplier 1
+
+
+def _check_positive_int(owner: str, name: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
+    return value
+
+
+def _attention_module(
+    owner: str, attention: Attention, channels: int, reduction: int
+) -> nn.Module | None:
+    if attention is None:
+        return None
+    if attention == "se":
+        return SqueezeExcite(channels, reduction=reduction)
+    if attention == "cbam":
+        return CBAM(channels, reduction=reduction)
+    raise ValueError(f"{owner}: attention must be None, 'se' or 'cbam', got {attention!r}")
+
+
+def _projection(in_channels: int, out_channels: int, stride: int) -> nn.Sequential | None:
+    """The projection shortcut (1x1 conv with the block's stride, then BN), if needed."""
+    if stride == 1 and in_channels == out_channels:
+        return None
+    return nn.Sequential(conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels))
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 convolutions with batch norm and an identity (or projection) shortcut.
+
+    ``conv1`` (stride ``stride``) → BN → ReLU → ``conv2`` → BN → [attention] →
+    add the shortcut → ReLU. Output channels: ``planes`` (``expansion = 1``).
+
+    Args:
+        in_channels: input channels.
+        planes: channels of both convolutions and of the output.
+        stride: stride of ``conv1`` and of the projection shortcut.
+        attention: ``None``, ``"se"`` (:class:`~cnnlib.layers.SqueezeExcite`) or
+            ``"cbam"`` (:class:`~cnnlib.layers.CBAM`), applied after the last BN,
+            before the residual addition.
+        attention_reduction: the attention MLP's reduction ratio ``r``.
+    """
+
+    expansion = 1
+
+    def __init__(
+        self,
+        in_channels: int,
+        planes: int,
+        stride: int = 1,
+        *,
+        attention: Attention = None,
+        attention_reduction: int = 16,
+    ) -> None:
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("planes", planes), ("stride", stride),
+                            ("attention_reduction", attention_reduction)):  # fmt: skip
+            _check_positive_int("BasicBlock", name, value)
+        self.conv1 = conv3x3(in_channels, planes, stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = conv3x3(planes, planes)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.attention = _attention_module("BasicBlock", attention, planes, attention_reduction)
+        self.downsample = _projection(in_channels, planes, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.attention is not None:
+            out = self.attention(out)
+        return self.relu(out + shortcut)
+
+
+class Bottleneck(nn.Module):
+    """1x1 reduce → 3x3 (grouped for ResNeXt) → 1x1 expand, each with BN.
+
+    ``conv1`` (1x1, ``in_channels`` → ``width``) → BN → ReLU → ``conv2`` (3x3,
+    ``width`` → ``width``, stride ``stride``, ``groups=cardinality``) → BN →
+    ReLU → ``conv3`` (1x1, ``width`` → ``4 * planes``) → BN → [attention] →
+    add the shortcut → ReLU.
+
+    The inner width is ``floor(planes * bottleneck_width / 64) * cardinality``
+    (the floor at least 1, for small ``width_multiplier``):
+    ResNet has ``cardinality=1, bottleneck_width=64`` (``width = planes``);
+    ResNeXt-50 32x4d has ``C=32, d=4`` (``width = 2 * planes``: 128 in the
+    first stage, where ``planes = 64``); Wide ResNet-50-2 has ``C=1, d=128``.
+    This is form (c) of Xie et al. (2017), Figure 3.
+
+    The stride sits on the 3x3 convolution (ResNet v1.5, as in torchvision);
+    the paper puts it on ``conv1``.
+
+    Args:
+        in_channels: input channels.
+        planes: the stage's base width; the block outputs ``4 * planes`` channels.
+        stride: stride of ``conv2`` and of the projection shortcut.
+        cardinality: ResNeXt's ``C``, the number of groups of ``conv2``.
+        bottleneck_width: ResNeXt's ``d``, the channels per group when ``planes = 64``.
+        attention: ``None``, ``"se"`` (Hu et al., 2018) or ``"cbam"`` (Woo et al.,
+            2018), applied after ``bn3``, before the residual addition.
+        attention_reduction: the attention MLP's reduction ratio ``r``.
+    """
+
+    expansion = 4
+
+    def __init__(
+        self,
+        in_channels: int,
+        planes: int,
+        stride: int = 1,
+        *,
+        cardinality: int = 1,
+        bottleneck_width: int = 64,
+        attention: Attention = None,
+        attention_reduction: int = 16,
+    ) -> None:
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("planes", planes), ("stride", stride),
+                            ("cardinality", cardinality), ("bottleneck_width", bottleneck_width),
+                            ("attention_reduction", attention_reduction)):  # fmt: skip
+            _check_positive_int("Bottleneck", name, value)
+        width = max(1, planes * bottleneck_width // _BASE_WIDTH) * cardinality
+        out_channels = planes * self.expansion
+        self.conv1 = conv1x1(in_channels, width)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = conv3x3(width, width, stride, groups=cardinality)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = conv1x1(width, out_channels)
+        self.bn3 = nn.BatchNorm2d(out_channels)
+        self.relu = nn.ReLU(inplace=True)
+        self.attention = _attention_module(
+            "Bottleneck", attention, out_channels, attention_reduction
+        )
+        self.downsample = _projection(in_channels, out_channels, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        if self.attention is not None:
+            out = self.attention(out)
+        return self.relu(out + shortcut)
+
+
+class ResNet(nn.Module):
+    """A stem, stages of residual blocks, global average pooling and a linear classifier.
+
+    Stage ``i`` (``layer{i+1}``) has ``layers[i]`` blocks of base width
+    ``64 * 2**i * width_multiplier``; its first block has stride 2 (except in
+    ``layer1``, which follows the max-pool) and a projection shortcut whenever
+    the shape changes.
+
+    Args:
+        block: ``"basic"`` (:class:`BasicBlock`, ResNet-18/34) or ``"bottleneck"``
+            (:class:`Bottleneck`, ResNet-50 and deeper, ResNeXt, Wide ResNet).
+        layers: blocks per stage, e.g. ``(3, 4, 6, 3)`` for ResNet-50.
+        num_classes: outputs of ``fc``.
+        in_channels: channels of the input image.
+        cardinality: ResNeXt's ``C`` (bottleneck blocks only).
+        bottleneck_width: ResNeXt's ``d`` (bottleneck blocks only).
+        attention: ``None``, ``"se"`` or ``"cbam"`` in every block (see
+            :class:`Bottleneck`).
+        attention_reduction: reduction ratio of the attention MLPs.
+        small_input: a stem for 28x28 / 32x32 images. ``conv1`` becomes a 3x3
+            convolution with stride 1 and padding 1 (instead of 7x7, stride 2,
+            padding 3) and ``maxpool`` becomes ``nn.Identity``; nothing else
+            changes. ``layer1`` then runs at the input resolution (32x32 for
+            CIFAR) and ``layer4`` at 1/8 of it (4x4). This is the common
+            "ResNet-18 on CIFAR" adaptation, not He et al.'s 3-stage CIFAR
+            ResNets (ResNet-20/32/56/110).
+        width_multiplier: ``α``; the stem and every stage's base width are
+            ``round(64 * 2**i * α)`` (at least 1). At 1.0 nothing changes.
+
+    Raises:
+        ValueError: an argument is out of range (the message names it), or
+            ``block="basic"`` with ``cardinality != 1`` or
+            ``bottleneck_width != 64``.
+        TypeError: ``small_input`` is not a bool.
+    """
+
+    def __init__(
+        self,
+        block: BlockKind,
+        layers: Sequence[int],
+        *,
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        cardinality: int = 1,
+        bottleneck_width: int = 64,
+        attention: Attention = None,
+        attention_reduction: int = 16,
+        small_input: bool = False,
+        width_multiplier: float = 1.0,
+    ) -> None:
+        super().__init__()
+        if block not in ("basic", "bottleneck"):
+            raise ValueError(f"ResNet: block must be 'basic' or 'bottleneck', got {block!r}")
+        if (
+            isinstance(layers, (str, bytes))
+            or not isinstance(layers, Sequence)
+            or len(layers) == 0
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in layers)
+        ):
+            raise ValueError(
+                f"ResNet: layers must be a non-empty sequence of positive ints, got {layers!r}"
+            )
+        for name, value in (("num_classes", num_classes), ("in_channels", in_channels),
+                            ("cardinality", cardinality), ("bottleneck_width", bottleneck_width),
+                            ("attention_reduction", attention_reduction)):  # fmt: skip
+            _check_positive_int("ResNet", name, value)
+        if block == "basic" and (cardinality != 1 or bottleneck_width != _BASE_WIDTH):
+            raise ValueError(
+                "ResNet: block='basic' supports only cardinality=1 and bottleneck_width=64, "
+                f"got cardinality={cardinality!r}, bottleneck_width={bottleneck_width!r}"
+            )
+        if attention not in (None, "se", "cbam"):
+            raise ValueError(f"ResNet: attention must be None, 'se' or 'cbam', got {attention!r}")
+        if not isinstance(small_input, bool):
+            raise TypeError(f"ResNet: small_input must be a bool, got {small_input!r}")
+        if (
+            not isinstance(width_multiplier, (int, float))
+            or isinstance(width_multiplier, bool)
+            or not math.isfinite(width_multiplier)
+            or width_multiplier <= 0
+        ):
+            raise ValueError(
+                f"ResNet: width_multiplier must be a positive finite number, "
+                f"got {width_multiplier!r}"
+            )
+
+        widths = [max(1, round(_BASE_WIDTH * 2**i * width_multiplier)) for i in range(len(layers))]
+        stem_width = widths[0]
+        if small_input:
+            self.conv1 = conv3x3(in_channels, stem_width)
+            self.maxpool: nn.Module = nn.Identity()
+        else:
+            self.conv1 = nn.Conv2d(
+                in_channels, stem_width, kernel_size=7, stride=2, padding=3, bias=False
+            )
+            self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.bn1 = nn.BatchNorm2d(stem_width)
+        self.relu = nn.ReLU(inplace=True)
+
+        make_block: Callable[[int, int, int], nn.Module]
+        if block == "bottleneck":
+            expansion = Bottleneck.expansion
+            make_block = partial(
+                Bottleneck,
+                cardinality=cardinality,
+                bottleneck_width=bottleneck_width,
+                attention=attention,
+                attention_reduction=attention_reduction,
+            )
+        else:
+            expansion = BasicBlock.expansion
+            make_block = partial(
+                BasicBlock, attention=attention, attention_reduction=attention_reduction
+            )
+        channels = stem_width
+        for i, (planes, depth) in enumerate(zip(widths, layers)):
+            stage = []
+            for j in range(depth):
+                stride = 2 if i > 0 and j == 0 else 1
+                stage.append(make_block(channels, planes, stride))
+                channels = planes * expansion
+            self.add_module(f"layer{i + 1}", nn.Sequential(*stage))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(channels, num_classes)
+        self.num_stages = len(layers)
+        self._initialise()
+
+    def _initialise(self) -> None:
+        """He et al. (2015) normal init (fan-out) for convolutions; BN starts as identity."""
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(module, nn.BatchNorm2d):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The feature map after the last stage, before pooling."""
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        for i in range(self.num_stages):
+            x = getattr(self, f"layer{i + 1}")(x)
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(self.avgpool(self.forward_features(x)), 1))
+
+
+#: Each variant's configuration (timm style); the builders below add the
+#: arguments every model accepts.
+VARIANTS: dict[str, dict[str, object]] = {
+    "resnet18": {"block": "basic", "layers": (2, 2, 2, 2)},
+    "resnet34": {"block": "basic", "layers": (3, 4, 6, 3)},
+    "resnet50": {"block": "bottleneck", "layers": (3, 4, 6, 3)},
+    "resnet101": {"block": "bottleneck", "layers": (3, 4, 23, 3)},
+    "resnet152": {"block": "bottleneck", "layers": (3, 8, 36, 3)},
+    "resnext50_32x4d": {
+        "block": "bottleneck", "layers": (3, 4, 6, 3), "cardinality": 32, "bottleneck_width": 4,
+    },
+    "resnext101_32x8d": {
+        "block": "bottleneck", "layers": (3, 4, 23, 3), "cardinality": 32, "bottleneck_width": 8,
+    },
+    "wide_resnet50_2": {"block": "bottleneck", "layers": (3, 4, 6, 3), "bottleneck_width": 128},
+    "se_resnet50": {"block": "bottleneck", "layers": (3, 4, 6, 3), "attention": "se"},
+    "cbam_resnet50": {"block": "bottleneck", "layers": (3, 4, 6, 3), "attention": "cbam"},
+}  # fmt: skip
+
+
+def _build(
+    name: str,
+    num_classes: int,
+    in_channels: int,
+    small_input: bool,
+    width_multiplier: float,
+    kwargs: dict[str, object],
+) -> ResNet:
+    """``ResNet(**VARIANTS[name], ...)``; ``kwargs`` may not override the variant's config."""
+    config = VARIANTS[name]
+    fixed = sorted(set(kwargs) & set(config))
+    if fixed:
+        raise TypeError(
+            f"{name}: {', '.join(fixed)} is fixed by this variant ({config}); "
+            "build ResNet(...) directly to change it"
+        )
+    return ResNet(
+        **config,  # type: ignore[arg-type]
+        num_classes=num_classes,
+        in_channels=in_channels,
+        small_input=small_input,
+        width_multiplier=width_multiplier,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+# Every builder takes ``num_classes``, ``in_channels``, ``small_input`` and
+# ``width_multiplier`` (see :class:`ResNet`) and passes further keyword
+# arguments (``attention``, ``attention_reduction``) to :class:`ResNet`.
+
+
+@register_model(input_size=(3, 224, 224))
+def resnet18(
+    *,
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    small_input: bool = False,
+    width_multiplier: float = 1.0,
+    **kwargs: object,
+) -> ResNet:
+    """ResNet-18 (He et al., 2016): basic blocks (2, 2, 2, 2).
+
+    torchvision's twin: 11,689,512 parameters, 1.814 GMACs at 224x224.
+    """
+    return _build("resnet18", num_classes, in_channels, small_input, width_multiplier, kwargs)
+
+
+@register_model(input_size=(3, 224, 224))
+def resnet34(
+    *,
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    small_input: bool = False,
+    width_multiplier: float = 1.0,
+    **kwargs: object,
+) -> ResNet:
+    """ResNet-34 (He et al., 2016): basic blocks (3, 4, 6, 3).
+
+    torchvision's twin: 21,797,672 parameters, 3.664 GMACs at 224x224.
+    """
+    return _build("resnet34", num_classes, in_channels, small_input, width_multiplier, kwargs)
+
+
+@register_model(input_size=(3, 224, 224))
+def resnet50(
+    *,
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    small_input: bool = False,
+    width_multiplier: float = 1.0,
+    **kwargs: object,
+) -> ResNet:
+    """ResNet-50 (He et al., 2016) v1.5: bottlenecks (3, 4, 6, 3), stride on the 3x3.
+
+    torchvision's twin: 25,557,032 parameters, 4.089 GMACs at 224x224 (the
+    paper's v1, with the stride on the first 1x1: 3.8 GFLOPs, i.e. multiply-adds).
+    """
+    return _build("resnet50", num_classes, in_channels, small_input, width_multiplier, kwargs)
+
+
+@register_model(input_size=(3, 224, 224))
+def resnet101(
+    *,
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    small_input: bool = False,
+    width_multiplier: float = 1.0,
+    **kwargs: object,
+) -> ResNet:
+    """ResNet-101 (He et al., 2016) v1.5: bottlenecks (3, 4, 23, 3), stride on the 3x3.
+
+    torchvision's twin: 44,549,160 parameters, 7.801 GMACs at 224x224.
+    """
+    return _build("resnet101", num_classes, in_channels, small_input, width_multiplier, kwargs)
+
+
+@register_model(input_size=(3, 224, 224))
+def resnet152(
+    *,
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    small_input: bool = False,
+    width_multiplier: float = 1.0,
+    **kwargs: object,
+) -> ResNet:
+    """ResNet-152 (He et al., 2016) v1.5: bottlenecks (3, 8, 36, 3), stride on the 3x3.
+
+    torchvision's twin: 60,192,808 parameters, 11.514 GMACs at 224x224.
+    """
+    return _build("resnet152", num_classes, in_channels, small_input, width_multiplier, kwargs)
+
+
+@register_model(input_size=(3, 224, 224))
+def resnext50_32x4d(
+    *,
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    small_input: bool = False,
+    width_multiplier: float = 1.0,
+    **kwargs: object,
+) -> ResNet:
+    """ResNeXt-50 (32x4d) (Xie et al., 2017): cardinality 32, bottleneck_width 4.
+
+    ResNet-50's layout with grouped 3x3 convolutions (32 groups of 4 channels
+    in the first stage, 32 of 32 in the last), stride on the 3x3.
+    torchvision's twin: 25,028,904 parameters, 4.230 GMACs at 224x224 (the
+    paper's Table 1: 25.0 M parameters, 4.2 GFLOPs, i.e. multiply-adds).
+    """
+    return _build(
+        "resnext50_32x4d", num_classes, in_channels, small_input, width_multiplier, kwargs
+    )
+
+
+@register_model(input_size=(3, 224, 224))
+def resnext101_32x8d(
+    *,
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    small_input: bool = False,
+    width_multiplier: float = 1.0,
+    **kwargs: object,
+) -> ResNet:
+    """ResNeXt-101 (32x8d) (Xie et al., 2017): cardinality 32, bottleneck_width 8.
+
+    Bottlenecks (3, 4, 23, 3), stride on the 3x3. torchvision's twin:
+    88,791,336 parameters, 16.414 GMACs at 224x224.
+    """
+    return _build(
+        "resnext101_32x8d", num_classes, in_channels, small_input, width_multiplier, kwargs
+    )
+
+
+@register_model(input_size=(3, 224, 224))
+def wide_resnet50_2(
+    *,
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    small_input: bool = False,
+    width_multiplier: float = 1.0,
+    **kwargs: object,
+) -> ResNet:
+    """Wide ResNet-50-2 (Zagoruyko and Komodakis, 2016), torchvision's bottleneck version.
+
+    ResNet-50 with the bottleneck's inner width doubled (``bottleneck_width=128``:
+    the 3x3 convolutions have 128 … 1024 channels); the block outputs are
+    unchanged. Stride on the 3x3. torchvision's twin: 68,883,240 parameters,
+    11.398 GMACs at 224x224.
+    """
+    return _build(
+        "wide_resnet50_2", num_classes, in_channels, small_input, width_multiplier, kwargs
+    )
+
+
+@register_model(input_size=(3, 224, 224))
+def se_resnet50(
+    *,
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    small_input: bool = False,
+    width_multiplier: float = 1.0,
+    **kwargs: object,
+) -> ResNet:
+    """SE-ResNet-50 (Hu, Shen and Sun, 2018, "Squeeze-and-Excitation Networks").
+
+    ResNet-50 (v1.5) with a squeeze-and-excitation module (reduction ratio 16)
+    after ``bn3`` of every bottleneck, before the residual addition. The SE
+    modules add ``2·C²/16 + C/16 + C`` parameters per block (two fully
+    connected layers with biases), 2,530,992 over the 16 blocks (the paper,
+    §4: "∼2.5 million additional parameters"): 28,088,024 in all, against
+    SE-ResNet-50's 28.09 M in Woo et al. (2018), Table 4.
+    """
+    return _build("se_resnet50", num_classes, in_channels, small_input, width_multiplier, kwargs)
+
+
+@register_model(input_size=(3, 224, 224))
+def cbam_resnet50(
+    *,
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    small_input: bool = False,
+    width_multiplier: float = 1.0,
+    **kwargs: object,
+) -> ResNet:
+    """CBAM-ResNet-50 (Woo, Park, Lee and Kweon, 2018).
+
+    From "CBAM: Convolutional Block Attention Module": ResNet-50 (v1.5) with
+    CBAM (channel MLP with reduction 16, 7x7 spatial convolution) after
+    ``bn3`` of every bottleneck, before the residual addition. The paper's
+    Table 4 lists ResNet50 + CBAM at 28.09 M parameters; this model has
+    28,089,624: the channel MLPs as in SE-ResNet-50 (2,530,992), plus per
+    block a 2·7·7 = 98-weight spatial convolution and its one-channel batch
+    norm (2 parameters; the authors' code has it, the paper's formula for the
+    spatial attention does not), 16 · 100 = 1,600 in all. Without the spatial
+    BN the count would be 32 lower, 28,089,592; both round to 28.09 M.
+    """
+    return _build(
+        "cbam_resnet50", num_classes, in_channels, small_input, width_multiplier, kwargs
+    )

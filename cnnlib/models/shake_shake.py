@@ -1,0 +1,300 @@
+"""Shake-Shake regularisation (Gastaldi, 2017) on a 26-layer, two-branch ResNet.
+
+Gastaldi (2017), "Shake-Shake regularization", replaces the single residual
+branch of a ResNet block by two parallel branches ``F1`` and ``F2`` and mixes
+them with a random convex combination:
+
+    x_{i+1} = x_i + α F1(x_i) + (1 − α) F2(x_i)          (training, forward)
+
+with ``α ~ U(0, 1)`` drawn independently for every image of the batch. In the
+backward pass the gradient reaching the branches is mixed with an
+*independent* ``β ~ U(0, 1)`` ("Shake-Shake"): ``F1`` receives ``β·g`` and
+``F2`` ``(1 − β)·g``. At test time both coefficients are replaced by their
+expectation 0.5. The paper's best CIFAR-10 setting, "Shake-Shake-Image", is
+this one: new ``α`` and ``β`` per image, at every forward and backward pass.
+
+The network (the paper's Section 2.3, following the authors' code): a 3x3
+convolution with 16 channels and batch norm, three stages of 4 blocks with
+widths ``d``, ``2d``, ``4d`` (strides 1, 2, 2), then ReLU, global average
+pooling and a linear classifier: 1 + 3·4·2 + 1 = 26 weight layers on the
+longest path. Each branch is ReLU → conv3x3 → BN → ReLU → conv3x3 → BN. Where
+the shape changes, the shortcut is the paper's: after a ReLU, two paths each
+subsample with the block's stride (a 1x1 average pooling; nothing at stride 1,
+where only the width changes) and apply a 1x1 convolution to half the output
+channels, the second path on the input shifted by one pixel (so at stride 2
+the two paths see complementary pixels); the halves are concatenated and
+batch-normalised.
+
+Reported sizes (the paper's CIFAR-10 results table): 26 2x32d has 2.9 M parameters
+and 26 2x96d 26.2 M.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnlib.layers import conv1x1, conv3x3
+from cnnlib.models import register_model
+
+__all__ = [
+    "ShakeShakeFunction",
+    "shake_shake",
+    "ShakeBranch",
+    "ShakeShortcut",
+    "ShakeBlock",
+    "ShakeShakeResNet",
+    "shake_shake_26_2x32d",
+    "shake_shake_26_2x96d",
+]
+
+_STEM_WIDTH = 16
+
+
+def _check_positive_int(owner: str, name: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
+    return value
+
+
+class ShakeShakeFunction(torch.autograd.Function):
+    """Forward ``α·a + (1 − α)·b``; backward ``β·g`` to ``a``, ``(1 − β)·g`` to ``b``.
+
+    ``alpha`` and ``beta`` broadcast against ``a`` and ``b`` (shape ``(N, 1, 1, 1)``
+    for one coefficient per image) and receive no gradient.
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any, a: torch.Tensor, b: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor
+    ) -> torch.Tensor:
+        ctx.save_for_backward(beta)
+        return alpha * a + (1 - alpha) * b
+
+    @staticmethod
+    def backward(  # type: ignore[override]
+        ctx: Any, grad: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, None, None]:
+        (beta,) = ctx.saved_tensors
+        return beta * grad, (1 - beta) * grad, None, None
+
+
+def shake_shake(
+    a: torch.Tensor, b: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor
+) -> torch.Tensor:
+    """Mix two branch outputs: ``alpha`` forward, ``beta`` backward (:class:`ShakeShakeFunction`).
+
+    Raises:
+        ValueError: ``a`` and ``b`` differ in shape.
+    """
+    if a.shape != b.shape:
+        raise ValueError(
+            "shake_shake: a and b must have the same shape, "
+            f"got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    return ShakeShakeFunction.apply(a, b, alpha, beta)
+
+
+class ShakeBranch(nn.Sequential):
+    """One residual branch: ReLU → conv3x3 (stride) → BN → ReLU → conv3x3 → BN."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
+        super().__init__(
+            nn.ReLU(),  # not in-place: the block's input also feeds the other branch, the shortcut
+            conv3x3(in_channels, out_channels, stride),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+            conv3x3(out_channels, out_channels),
+            nn.BatchNorm2d(out_channels),
+        )
+
+
+class ShakeShortcut(nn.Module):
+    """The paper's shortcut where the shape changes: two shifted, subsampled 1x1 paths.
+
+    ``ReLU(x)`` → path 1: subsample with ``stride``, 1x1 conv to ``out_channels / 2``;
+    path 2: shift the map by one pixel up and left (zero-filling the last row
+    and column), subsample, 1x1 conv to ``out_channels / 2`` → concatenate → BN.
+
+    Raises:
+        ValueError: ``out_channels`` is odd, or an argument is not a positive int.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                            ("stride", stride)):  # fmt: skip
+            _check_positive_int("ShakeShortcut", name, value)
+        if out_channels % 2:
+            raise ValueError(
+                f"ShakeShortcut: out_channels must be even (two halves), got {out_channels!r}"
+            )
+        self.stride = stride
+        self.conv1 = conv1x1(in_channels, out_channels // 2)
+        self.conv2 = conv1x1(in_channels, out_channels // 2)
+        self.bn = nn.BatchNorm2d(out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(x)
+        path1 = self.conv1(F.avg_pool2d(x, kernel_size=1, stride=self.stride))
+        shifted = F.pad(x[:, :, 1:, 1:], (0, 1, 0, 1))
+        path2 = self.conv2(F.avg_pool2d(shifted, kernel_size=1, stride=self.stride))
+        return self.bn(torch.cat([path1, path2], dim=1))
+
+
+class ShakeBlock(nn.Module):
+    """Two branches mixed by Shake-Shake, plus the shortcut.
+
+    In training mode ``α`` and ``β`` are drawn from ``U(0, 1)`` per image
+    (``torch.rand``, in that order, with the default generator) and the
+    branches are mixed by :func:`shake_shake`; in eval mode the block returns
+    ``0.5·(branch1(x) + branch2(x)) + shortcut(x)``, deterministically.
+
+    Args:
+        in_channels: input channels.
+        out_channels: channels of both branches and of the output.
+        stride: stride of both branches' first convolution and of the shortcut.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                            ("stride", stride)):  # fmt: skip
+            _check_positive_int("ShakeBlock", name, value)
+        self.branch1 = ShakeBranch(in_channels, out_channels, stride)
+        self.branch2 = ShakeBranch(in_channels, out_channels, stride)
+        self.shortcut = (
+            ShakeShortcut(in_channels, out_channels, stride)
+            if stride != 1 or in_channels != out_channels
+            else None
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = self.branch1(x), self.branch2(x)
+        if self.training:
+            coefficient_shape = (x.shape[0], 1, 1, 1)
+            alpha = torch.rand(coefficient_shape, dtype=a.dtype, device=a.device)
+            beta = torch.rand(coefficient_shape, dtype=a.dtype, device=a.device)
+            mixed = shake_shake(a, b, alpha, beta)
+        else:
+            mixed = 0.5 * (a + b)
+        return mixed + (x if self.shortcut is None else self.shortcut(x))
+
+
+class ShakeShakeResNet(nn.Module):
+    """Shake-Shake ResNet ``depth`` 2x``base_width``d for small (CIFAR-sized) images.
+
+    ``conv1`` (3x3, 16 channels) → ``bn1`` → ``layer1`` … ``layer3``
+    (:class:`ShakeBlock` x ``n``, widths ``d``, ``2d``, ``4d``) → ``relu`` →
+    ``avgpool`` (global) → ``fc``.
+
+    Args:
+        depth: ``6n + 2`` with ``n >= 1`` blocks per stage (26 in the paper).
+        base_width: the paper's ``d``, the width of the first stage (32, 64 or
+            96 in the paper); even.
+        num_classes: outputs of ``fc``.
+        in_channels: channels of the input image.
+        width_multiplier: scales every channel count; the stem becomes
+            ``max(1, round(16·m))`` and every stage width ``w`` becomes the
+            even number ``max(2, 2·round(w·m / 2))`` (the shortcut splits it
+            in halves). At 1.0 nothing changes.
+
+    Raises:
+        ValueError: an argument is out of range (the message names it).
+    """
+
+    def __init__(
+        self,
+        depth: int = 26,
+        base_width: int = 32,
+        *,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        width_multiplier: float = 1.0,
+    ) -> None:
+        super().__init__()
+        for name, value in (("depth", depth), ("base_width", base_width),
+                            ("num_classes", num_classes),
+                            ("in_channels", in_channels)):  # fmt: skip
+            _check_positive_int("ShakeShakeResNet", name, value)
+        if depth < 8 or (depth - 2) % 6:
+            raise ValueError(
+                "ShakeShakeResNet: depth must be 6n + 2 with n >= 1 (8, 14, 20, 26, ...), "
+                f"got {depth!r}"
+            )
+        if (
+            not isinstance(width_multiplier, (int, float))
+            or isinstance(width_multiplier, bool)
+            or not math.isfinite(width_multiplier)
+            or width_multiplier <= 0
+        ):
+            raise ValueError(
+                "ShakeShakeResNet: width_multiplier must be a positive finite number, "
+                f"got {width_multiplier!r}"
+            )
+        if base_width % 2:
+            raise ValueError(
+                "ShakeShakeResNet: base_width must be even (the shortcut splits it in halves), "
+                f"got {base_width!r}"
+            )
+        widths = [max(2, 2 * round(base_width * 2**i * width_multiplier / 2)) for i in range(3)]
+        stem_width = max(1, round(_STEM_WIDTH * width_multiplier))
+        blocks_per_stage = (depth - 2) // 6
+
+        self.conv1 = conv3x3(in_channels, stem_width)
+        self.bn1 = nn.BatchNorm2d(stem_width)
+        channels = stem_width
+        for i, width in enumerate(widths):
+            blocks = []
+            for j in range(blocks_per_stage):
+                stride = 2 if i > 0 and j == 0 else 1
+                blocks.append(ShakeBlock(channels, width, stride))
+                channels = width
+            self.add_module(f"layer{i + 1}", nn.Sequential(*blocks))
+        self.relu = nn.ReLU(inplace=True)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(channels, num_classes)
+        self._initialise()
+
+    def _initialise(self) -> None:
+        """He et al. (2015) normal (fan-out) convolutions; BN as identity; zero ``fc`` bias."""
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(module, nn.BatchNorm2d):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.Linear):
+                nn.init.zeros_(module.bias)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The activated feature map after the last stage, before pooling."""
+        x = self.bn1(self.conv1(x))
+        return self.relu(self.layer3(self.layer2(self.layer1(x))))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(self.avgpool(self.forward_features(x)), 1))
+
+
+@register_model(input_size=(3, 32, 32))
+def shake_shake_26_2x32d(
+    *, num_classes: int = 10, in_channels: int = 3, width_multiplier: float = 1.0
+) -> ShakeShakeResNet:
+    """Shake-Shake 26 2x32d (widths 32/64/128); the paper reports 2.9 M parameters."""
+    return ShakeShakeResNet(
+        26, 32, num_classes=num_classes, in_channels=in_channels, width_multiplier=width_multiplier
+    )
+
+
+@register_model(input_size=(3, 32, 32))
+def shake_shake_26_2x96d(
+    *, num_classes: int = 10, in_channels: int = 3, width_multiplier: float = 1.0
+) -> ShakeShakeResNet:
+    """Shake-Shake 26 2x96d (widths 96/192/384); the paper reports 26.2 M parameters."""
+    return ShakeShakeResNet(
+        26, 96, num_classes=num_classes, in_channels=in_channels, width_multiplier=width_multiplier
+    )
