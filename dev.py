@@ -5,14 +5,16 @@
     python3 dev.py test   # run the whole test suite
 
 Each first creates (or updates) the virtual environment ``.venv`` from
-``requirements.txt``; it reinstalls only when ``requirements.txt`` or
-``pyproject.toml`` changed. Extra arguments go to jupyter-book or pytest.
+``requirements.txt`` and, where npm exists, ``node_modules`` from
+``package-lock.json``; each reinstalls only when its files changed. Extra
+arguments go to jupyter-book or pytest.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -48,12 +50,33 @@ def ensure_environment() -> None:
     STAMP.write_text(digest)
 
 
+def ensure_javascript() -> None:
+    """Install the pinned npm packages (widget JavaScript, MathJax, the browser driver).
+
+    Without npm the book still builds (its widgets and formulas then load from
+    CDNs); the widget browser tests need it.
+    """
+    npm = shutil.which("npm")
+    lock = ROOT / "package-lock.json"
+    stamp = ROOT / "node_modules" / ".package-lock.sha256"
+    if npm is None:
+        print("dev.py: npm not found: widgets in the built book will need the internet", flush=True)
+        return
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    print("dev.py: installing package-lock.json into node_modules", flush=True)
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], check=True, cwd=ROOT)
+    stamp.write_text(digest)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("book", "test"):
         print(__doc__)
         return 2
     command, extra = argv[0], argv[1:]
     ensure_environment()
+    ensure_javascript()
     if command == "book":
         run = [str(venv_bin("jupyter-book")), "build", str(ROOT), *extra]
     else:

@@ -1,0 +1,12 @@
+"""Interactive widgets that keep working without a kernel.
+
+Each widget is an :class:`anywidget.AnyWidget` whose JavaScript (the ``.js``
+file beside its Python module) draws the picture and does the small arithmetic
+itself, so it responds in Jupyter, in Colab and in the static HTML book alike.
+Their state lives in traitlets: ``w.dilation`` is readable and settable from
+Python, and ``w.observe(...)`` sees changes made in the browser.
+"""
+
+from cnnlib.widgets.conv_arithmetic import ConvArithmetic
+
+__all__ = ["ConvArithmetic"]
