@@ -112,14 +112,20 @@ def list_models() -> list[str]:
 
 # Importing the family modules registers their builders.
 from cnnlib.models import (  # noqa: E402,F401
+    alexnet,
     conv_zoo,
     densenet,
+    googlenet,
     highway,
+    inception,
     lenet,
     mobilenet,
+    nin,
     pyramidnet,
     resnet,
     shake_shake,
     shufflenet,
+    vgg,
     wrn,
+    xception,
 )

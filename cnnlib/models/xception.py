@@ -1,0 +1,232 @@
+"""Xception: Chollet (2017), "Xception: Deep Learning with Depthwise Separable Convolutions".
+
+"Extreme Inception": an Inception module maps cross-channel correlations (1x1
+convolutions) and spatial correlations (3x3 convolutions on groups of
+channels) separately; taken to the limit of one channel per group it becomes a
+depthwise separable convolution (:class:`cnnlib.layers.SeparableConv2d`:
+a depthwise 3x3 then a pointwise 1x1, with nothing in between, as in the
+paper, which found that an activation between them hurts). Xception is 36
+such convolutional layers in 14 modules, all but the first and last with a
+residual connection, in three flows (Figure 5 of the paper):
+
+* **entry flow**: two 3x3 convolutions (32, 64 channels; the first with stride
+  2), then three modules of two separable convolutions and a 3x3 stride-2
+  max-pool (128, 256, 728 channels), each with a 1x1 stride-2 projection
+  shortcut;
+* **middle flow**: eight modules of three separable convolutions (728
+  channels) with identity shortcuts;
+* **exit flow**: a module of separable convolutions to 728 and 1024 channels
+  and a max-pool (with a projection shortcut), separable convolutions to 1536
+  and 2048 channels, global average pooling, dropout and a linear classifier.
+
+Every convolution is followed by batch normalisation. The paper (Table 3)
+reports 22,855,952 parameters for Xception on ImageNet; :func:`xception`
+builds exactly that many: convolutions without bias, two parameters (scale and
+shift) per batch-norm channel (the running statistics are buffers, not
+parameters), and the 2048·1000 + 1000 of the classifier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from cnnlib.layers import ConvBNAct, SeparableConv2d
+from cnnlib.models import register_model
+from cnnlib.models.googlenet import _check_probability, check_builder_args, scale_channels
+
+__all__ = ["Xception", "XceptionBlock", "xception"]
+
+#: Batch-norm epsilon of the reference (Keras) implementation.
+BN_EPS = 1e-3
+
+
+class XceptionBlock(nn.Module):
+    """A module of Xception: separable convolutions with a residual connection.
+
+    ``rep`` holds, for every width in ``widths``, a ReLU, a 3x3
+    :class:`~cnnlib.layers.SeparableConv2d` and a batch norm (the first ReLU
+    is left out with ``start_with_relu=False``: the entry flow's first module
+    follows a convolution that already ends in one). With ``stride=2`` a 3x3
+    stride-2 max-pool (padding 1) ends ``rep``. The shortcut is the identity
+    when the shape is kept, otherwise a 1x1 convolution (with the stride) and
+    batch norm.
+
+    Args:
+        in_channels: channels of the input.
+        widths: output channels of each separable convolution, in order.
+        stride: 1 or 2.
+        start_with_relu: begin with a ReLU.
+
+    Raises:
+        ValueError: ``widths`` is empty or holds a non-positive width, or
+            ``stride`` is not 1 or 2.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        widths: Sequence[int],
+        stride: int = 1,
+        start_with_relu: bool = True,
+    ) -> None:
+        super().__init__()
+        if not widths or not all(isinstance(w, int) and w >= 1 for w in widths):
+            raise ValueError(
+                "XceptionBlock: widths must be a non-empty sequence of positive ints, "
+                f"got {widths!r}"
+            )
+        if stride not in (1, 2):
+            raise ValueError(f"XceptionBlock: stride must be 1 or 2, got {stride!r}")
+        layers: list[nn.Module] = []
+        channels = in_channels
+        for i, width in enumerate(widths):
+            if i > 0 or start_with_relu:
+                # Not in place: the block's input also feeds the shortcut.
+                layers.append(nn.ReLU())
+            layers += [SeparableConv2d(channels, width), nn.BatchNorm2d(width, eps=BN_EPS)]
+            channels = width
+        if stride == 2:
+            layers.append(nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+        self.rep = nn.Sequential(*layers)
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or channels != in_channels:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, channels, kernel_size=1, stride=stride, bias=False),
+                nn.BatchNorm2d(channels, eps=BN_EPS),
+            )
+        self.out_channels = channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.rep(x) + self.shortcut(x)
+
+
+class Xception(nn.Module):
+    """Xception (Chollet, 2017): entry, middle and exit flows of separable convolutions.
+
+    At 299x299 the stem's two unpadded 3x3 convolutions give 147x147, the entry
+    flow's three modules 74, 37 and 19; the middle flow runs at 19x19 and the
+    exit flow ends at 10x10. Where it departs from the paper: max-pools pad 1
+    on both sides where Keras's "same" padding pads 0 before and 1 after an
+    even-sized map (74x74 → 37x37), which shifts the pooling windows by one
+    pixel but changes neither sizes nor counts; convolutions are initialised
+    with He et al.'s normal (fan-out) rule rather than Keras's Glorot uniform.
+
+    Args:
+        num_classes: outputs of ``fc``.
+        in_channels: channels of the input image.
+        small_input: a stem for 28x28 / 32x32 images: both stem convolutions
+            get padding 1 and the first loses its stride (3x3, stride 1,
+            instead of 3x3, stride 2, unpadded). The entry flow then works at
+            32, 16, 8 and 4 pixels for 32x32 inputs (28, 14, 7, 4 for 28x28),
+            the middle flow at 4x4 and the exit flow ends at 2x2.
+        width_multiplier: ``α``; every layer's output channels become
+            ``round(c * α)``, at least 1. At 1.0 nothing changes.
+        middle_blocks: modules in the middle flow (8 in the paper).
+        dropout: dropout probability before ``fc`` (0.5 in the paper's
+            ImageNet experiments).
+
+    Raises:
+        ValueError: an argument is out of range (the message names it).
+        TypeError: ``small_input`` is not a bool.
+    """
+
+    def __init__(
+        self,
+        *,
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        small_input: bool = False,
+        width_multiplier: float = 1.0,
+        middle_blocks: int = 8,
+        dropout: float = 0.5,
+    ) -> None:
+        super().__init__()
+        check_builder_args(
+            "Xception",
+            num_classes=num_classes,
+            in_channels=in_channels,
+            small_input=small_input,
+            width_multiplier=width_multiplier,
+        )
+        if (
+            not isinstance(middle_blocks, int)
+            or isinstance(middle_blocks, bool)
+            or middle_blocks < 0
+        ):
+            raise ValueError(
+                f"Xception: middle_blocks must be a non-negative int, got {middle_blocks!r}"
+            )
+        dropout = _check_probability("Xception", "dropout", dropout)
+
+        def scale(channels: int) -> int:
+            return scale_channels(channels, width_multiplier)
+
+        pad = 1 if small_input else 0
+        self.stem = nn.Sequential(
+            ConvBNAct(in_channels, scale(32), 3, stride=1 if small_input else 2, padding=pad,
+                      eps=BN_EPS),
+            ConvBNAct(scale(32), scale(64), 3, padding=pad, eps=BN_EPS),
+        )  # fmt: skip
+        self.entry_flow = nn.Sequential(
+            XceptionBlock(scale(64), [scale(128)] * 2, stride=2, start_with_relu=False),
+            XceptionBlock(scale(128), [scale(256)] * 2, stride=2),
+            XceptionBlock(scale(256), [scale(728)] * 2, stride=2),
+        )
+        self.middle_flow = nn.Sequential(
+            *(XceptionBlock(scale(728), [scale(728)] * 3) for _ in range(middle_blocks))
+        )
+        self.exit_flow = nn.Sequential(
+            XceptionBlock(scale(728), [scale(728), scale(1024)], stride=2),
+            SeparableConv2d(scale(1024), scale(1536)),
+            nn.BatchNorm2d(scale(1536), eps=BN_EPS),
+            nn.ReLU(inplace=True),
+            SeparableConv2d(scale(1536), scale(2048)),
+            nn.BatchNorm2d(scale(2048), eps=BN_EPS),
+            nn.ReLU(inplace=True),
+        )
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten(1)
+        self.dropout = nn.Dropout(p=dropout)
+        self.fc = nn.Linear(scale(2048), num_classes)
+        self._initialise()
+
+    def _initialise(self) -> None:
+        """He et al. (2015) normal init (fan-out) for convolutions; BN starts as identity."""
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(module, nn.BatchNorm2d):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The exit flow's 2048-channel feature map, before pooling."""
+        return self.exit_flow(self.middle_flow(self.entry_flow(self.stem(x))))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.dropout(self.flatten(self.avgpool(self.forward_features(x)))))
+
+
+@register_model(input_size=(3, 299, 299))
+def xception(
+    *,
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    small_input: bool = False,
+    width_multiplier: float = 1.0,
+    **kwargs: object,
+) -> Xception:
+    """Xception (Chollet, 2017) for 299x299 ImageNet images: 22,855,952 parameters.
+
+    Further keyword arguments (``middle_blocks``, ``dropout``) go to :class:`Xception`.
+    """
+    return Xception(
+        num_classes=num_classes,
+        in_channels=in_channels,
+        small_input=small_input,
+        width_multiplier=width_multiplier,
+        **kwargs,  # type: ignore[arg-type]
+    )
