@@ -8,5 +8,8 @@ Python, and ``w.observe(...)`` sees changes made in the browser.
 """
 
 from cnnlib.widgets.conv_arithmetic import ConvArithmetic
+from cnnlib.widgets.dilated_stack import DilatedStack
+from cnnlib.widgets.grouped_conv import GroupedConv
+from cnnlib.widgets.model_receptive_field import ModelReceptiveField
 
-__all__ = ["ConvArithmetic"]
+__all__ = ["ConvArithmetic", "DilatedStack", "GroupedConv", "ModelReceptiveField"]

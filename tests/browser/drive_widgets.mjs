@@ -4,7 +4,7 @@
 // usage: node drive_widgets.mjs <page url> <plan.json> [screenshot folder]
 // plan: [{"widget": "<class on the widget root>", "index": 0,
 //         "set": {"<data-param>": value}, "hover": "<css selector>",
-//         "click": "<css selector>", "select": {"<data-param>": "value"},
+//         "click": "<css selector>", "force": false, "select": {"<data-param>": "value"},
 //         "read": {"<name>": "<css selector>"}, "count": {"<name>": "<css selector>"},
 //         "attributes": {"<name>": ["<css selector>", "<attribute>"]},
 //         "screenshot": "<file name>"}, ...]
@@ -70,7 +70,8 @@ try {
       await root.locator(`select[data-param="${param}"]`).selectOption(String(value));
     }
     if (step.hover) await root.locator(step.hover).first().hover();
-    if (step.click) await root.locator(step.click).first().click();
+    // "force": click at the element's centre even where a drawn mark lies on top of it.
+    if (step.click) await root.locator(step.click).first().click({ force: Boolean(step.force) });
     await page.waitForTimeout(100);
     const seen = { read: {}, count: {}, attributes: {} };
     for (const [name, selector] of Object.entries(step.read || {})) {
