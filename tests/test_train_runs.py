@@ -1,0 +1,155 @@
+"""cnnlib.train beyond one plain run: checkpoints that resume exactly, DistributedDataParallel
+under torchrun on two gloo processes, torch.compile, and the settings a run records."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from cnnlib import train
+from cnnlib.models import get_model
+
+sys.path.insert(0, str(Path(__file__).parent / "workers"))
+import ddp_fit  # noqa: E402
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def small():
+    return ddp_fit.small_fashion_mnist()
+
+
+def run(small, *, seed_model: int = 0, **kwargs) -> tuple[train.History, dict[str, torch.Tensor]]:
+    torch.manual_seed(seed_model)
+    model = get_model("lenet5_modern")
+    settings = dict(epochs=3, batch_size=64, lr=1e-2, max_train_samples=640, seed=2, device=CPU, progress=False)
+    history = train.fit(model, small, **{**settings, **kwargs})
+    return history, model.state_dict()
+
+
+def test_checkpoint_resumes_exactly_where_it_stopped(small, tmp_path, monkeypatch):
+    straight, weights = run(small)
+
+    # Interrupt a second run during epoch 2's evaluation: epoch 1's checkpoint is on disk.
+    path = tmp_path / "run.pt"
+    calls = []
+    real_evaluate = train.evaluate
+
+    def evaluate_then_crash(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(train, "evaluate", evaluate_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        run(small, checkpoint=path)
+    monkeypatch.setattr(train, "evaluate", real_evaluate)
+    saved = torch.load(path, weights_only=True)
+    assert len(saved["history"]["train_loss"]) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]  # no temporary file left behind
+
+    # A fresh model with other initial weights resumes and must land on the same numbers.
+    resumed, resumed_weights = run(small, seed_model=123, checkpoint=path)
+    assert len(resumed) == 3
+    for field in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
+        assert getattr(resumed, field) == getattr(straight, field), field
+    assert all(torch.equal(weights[k], resumed_weights[k]) for k in weights)
+
+    # Finished: running again trains nothing and returns the same history.
+    again, _ = run(small, checkpoint=path)
+    assert again.test_accuracy == straight.test_accuracy
+
+
+def test_checkpoint_refuses_other_settings(small, tmp_path):
+    path = tmp_path / "run.pt"
+    run(small, epochs=1, checkpoint=path)
+    with pytest.raises(ValueError, match=r"other settings.*'lr': \(0.01, 0.02\)"):
+        run(small, epochs=1, lr=2e-2, checkpoint=path)
+    with pytest.raises(ValueError, match="checkpoint's folder"):
+        run(small, checkpoint=tmp_path / "missing" / "run.pt")
+
+
+def test_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "state.pt"
+    train._save_atomic({"epoch": 1}, path)
+
+    def broken_save(obj, file):
+        file.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        train._save_atomic({"epoch": 2}, path)
+    assert torch.load(path, weights_only=True) == {"epoch": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["state.pt"]
+
+
+def test_ddp_on_two_gloo_processes_matches_one_process(small, tmp_path):
+    output = tmp_path / "ddp.pt"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CNNLIB_BUDGET": "quick"}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         str(Path(ddp_fit.__file__)), str(output)],
+        capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    ddp = torch.load(output, weights_only=True)
+    assert ddp["history"]["world_size"] == 2
+
+    torch.manual_seed(ddp_fit.MODEL_SEED)
+    model = get_model("lenet5")
+    single = train.fit(model, small, device=CPU, **ddp_fit.SETTINGS)
+    assert single.world_size == 1
+    # Same global batches, gradients averaged over two halves: the same run up to float rounding.
+    for name, tensor in model.state_dict().items():
+        torch.testing.assert_close(ddp["model"][name], tensor, rtol=1e-4, atol=1e-5, msg=name)
+    for field in ("train_loss", "test_loss"):
+        assert ddp["history"][field] == pytest.approx(getattr(single, field), rel=1e-4), field
+    assert ddp["history"]["test_accuracy"] == pytest.approx(single.test_accuracy, abs=2 / len(small.test_labels))
+
+
+def test_compiled_training_follows_eager(small):
+    eager, eager_weights = run(small, epochs=1, augment=False)
+    compiled, compiled_weights = run(small, epochs=1, augment=False, compile=True)
+    assert compiled.train_loss == pytest.approx(eager.train_loss, rel=1e-3)
+    for name, tensor in eager_weights.items():
+        torch.testing.assert_close(compiled_weights[name], tensor, rtol=1e-3, atol=1e-4, msg=name)
+
+
+def test_history_records_budget_and_processes(small, monkeypatch):
+    monkeypatch.setenv("CNNLIB_BUDGET", "full")
+    history, _ = run(small, epochs=1)
+    assert history.budget == "full" and history.world_size == 1
+    assert "(full budget)" in history.summary()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"label_smoothing": 1.0}, r"label_smoothing must be a number in \[0, 1\), got 1.0"),
+        ({"lr": 0}, "lr must be a positive finite number, got 0"),
+        ({"lr": float("nan")}, "lr must be a positive finite number, got nan"),
+        ({"weight_decay": -1}, "weight_decay must be a finite number >= 0, got -1"),
+        ({"augment": "yes"}, "augment must be a bool, got 'yes'"),
+        ({"compile": 1}, "compile must be a bool, got 1"),
+    ],
+)
+def test_bad_settings_are_named(small, kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        run(small, **kwargs)
+
+
+def test_init_distributed_without_torchrun(monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert train.init_distributed() == (0, 1)
+    monkeypatch.setenv("WORLD_SIZE", "two")
+    with pytest.raises(ValueError, match="WORLD_SIZE must be a positive int, got 'two'"):
+        train.init_distributed()
