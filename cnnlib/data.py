@@ -53,6 +53,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from cnnlib._checks import boolean
+
 __all__ = [
     "Augmentation",
     "ImageDataset",
@@ -151,10 +153,7 @@ class Augmentation:
             raise ValueError(
                 f"Augmentation: crop_padding must be a non-negative int, got {self.crop_padding!r}"
             )
-        if not isinstance(self.horizontal_flip, bool):
-            raise TypeError(
-                f"Augmentation: horizontal_flip must be a bool, got {self.horizontal_flip!r}"
-            )
+        boolean("Augmentation", "horizontal_flip", self.horizontal_flip)
 
     @property
     def enabled(self) -> bool:
@@ -352,8 +351,7 @@ def load_fashion_mnist(
     Raises:
         DatasetUnavailableError: no local copy, and the download is disabled or failed.
     """
-    if not isinstance(download, bool):
-        raise TypeError(f"load_fashion_mnist: download must be a bool, got {download!r}")
+    boolean("load_fashion_mnist", "download", download)
     cache = data_root(root)
     candidates = [cache / "fashion-mnist", cache / "FashionMNIST" / "raw", DEBIAN_FASHION_MNIST]
     files = next((f for f in map(_complete, candidates) if f is not None), None)
@@ -551,8 +549,7 @@ def load_cifar10(
             failed (network error, truncated transfer or wrong MD5).
         ValueError: a local copy is not a readable CIFAR-10 archive or folder.
     """
-    if not isinstance(download, bool):
-        raise TypeError(f"load_cifar10: download must be a bool, got {download!r}")
+    boolean("load_cifar10", "download", download)
     if not isinstance(url, str):
         raise TypeError(f"load_cifar10: url must be a str, got {url!r}")
     if not (

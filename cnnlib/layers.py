@@ -12,6 +12,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from cnnlib._checks import positive_int
+
 __all__ = [
     "same_padding",
     "make_divisible",
@@ -31,20 +33,14 @@ __all__ = [
 ActivationFactory = Callable[[], nn.Module]
 
 
-def _positive_int(func: str, name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{func}: {name} must be a positive int, got {value!r}")
-    return value
-
-
 def same_padding(kernel_size: int, dilation: int = 1) -> int:
     """Padding that keeps the spatial size at stride 1: ``dilation * (kernel_size - 1) / 2``.
 
     Raises:
         ValueError: the dilated kernel has even extent (no symmetric padding keeps the size).
     """
-    _positive_int("same_padding", "kernel_size", kernel_size)
-    _positive_int("same_padding", "dilation", dilation)
+    positive_int("same_padding", "kernel_size", kernel_size)
+    positive_int("same_padding", "dilation", dilation)
     extent = dilation * (kernel_size - 1)
     if extent % 2:
         raise ValueError(
@@ -61,7 +57,7 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
     """
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"make_divisible: value must be a positive number, got {value!r}")
-    _positive_int("make_divisible", "divisor", divisor)
+    positive_int("make_divisible", "divisor", divisor)
     if min_value is None:
         min_value = divisor
     rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
@@ -148,7 +144,7 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     Raises:
         ValueError: ``groups`` does not divide the number of channels.
     """
-    _positive_int("channel_shuffle", "groups", groups)
+    positive_int("channel_shuffle", "groups", groups)
     n, channels, height, width = x.shape
     if channels % groups:
         raise ValueError(
@@ -163,7 +159,7 @@ class ChannelShuffle(nn.Module):
 
     def __init__(self, groups: int) -> None:
         super().__init__()
-        self.groups = _positive_int("ChannelShuffle", "groups", groups)
+        self.groups = positive_int("ChannelShuffle", "groups", groups)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return channel_shuffle(x, self.groups)
@@ -182,8 +178,8 @@ class SqueezeExcite(nn.Module):
 
     def __init__(self, channels: int, reduction: int = 16) -> None:
         super().__init__()
-        _positive_int("SqueezeExcite", "channels", channels)
-        _positive_int("SqueezeExcite", "reduction", reduction)
+        positive_int("SqueezeExcite", "channels", channels)
+        positive_int("SqueezeExcite", "reduction", reduction)
         hidden = max(1, channels // reduction)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc1 = nn.Conv2d(channels, hidden, kernel_size=1)
@@ -206,8 +202,8 @@ class CBAM(nn.Module):
 
     def __init__(self, channels: int, reduction: int = 16, spatial_kernel: int = 7) -> None:
         super().__init__()
-        _positive_int("CBAM", "channels", channels)
-        _positive_int("CBAM", "reduction", reduction)
+        positive_int("CBAM", "channels", channels)
+        positive_int("CBAM", "reduction", reduction)
         hidden = max(1, channels // reduction)
         self.mlp = nn.Sequential(
             nn.Conv2d(channels, hidden, kernel_size=1),

@@ -27,7 +27,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 
 import torch
 import torch.distributed as dist
@@ -36,6 +36,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from cnnlib._checks import boolean, non_negative_number, positive_int, positive_number, probability
 from cnnlib.data import ImageDataset
 
 __all__ = [
@@ -152,12 +153,6 @@ def _normalise(
     return x.contiguous(memory_format=memory_format)
 
 
-def _check_positive_int(func: str, name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{func}: {name} must be a positive int, got {value!r}")
-    return value
-
-
 def _autocast(dev: torch.device) -> tuple[contextlib.AbstractContextManager, str, bool]:
     """Autocast context, its name, and whether fp16 needs a gradient scaler."""
     if dev.type != "cuda":
@@ -184,7 +179,7 @@ def evaluate(
         raise TypeError(f"evaluate: model must be a torch.nn.Module, got {type(model).__name__}")
     if split not in ("train", "test"):
         raise ValueError(f"evaluate: split must be 'train' or 'test', got {split!r}")
-    _check_positive_int("evaluate", "batch_size", batch_size)
+    positive_int("evaluate", "batch_size", batch_size)
     dev = device or next(model.parameters()).device
     images = getattr(data, f"{split}_images")
     labels = getattr(data, f"{split}_labels")
@@ -251,18 +246,6 @@ def _save_atomic(state: dict[str, object], path: Path) -> None:
         raise
 
 
-def _check_real(func: str, name: str, value: object, allowed: str, ok: Callable[[float], bool]) -> float:
-    """``value`` as a float if it is a finite real number that ``ok`` accepts, else ValueError."""
-    if (
-        not isinstance(value, (int, float))
-        or isinstance(value, bool)
-        or not math.isfinite(value)
-        or not ok(value)
-    ):
-        raise ValueError(f"{func}: {name} must be {allowed}, got {value!r}")
-    return float(value)
-
-
 def fit(
     model: nn.Module,
     data: ImageDataset,
@@ -325,18 +308,17 @@ def fit(
         raise TypeError(f"{func}: model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(data, ImageDataset):
         raise TypeError(f"{func}: data must be a cnnlib.data.ImageDataset, got {type(data).__name__}")
-    _check_positive_int(func, "epochs", epochs)
-    _check_positive_int(func, "batch_size", batch_size)
+    positive_int(func, "epochs", epochs)
+    positive_int(func, "batch_size", batch_size)
     if max_train_samples is not None:
-        _check_positive_int(func, "max_train_samples", max_train_samples)
-    _check_real(func, "lr", lr, "a positive finite number", lambda v: v > 0)
-    _check_real(func, "weight_decay", weight_decay, "a finite number >= 0", lambda v: v >= 0)
-    _check_real(func, "label_smoothing", label_smoothing, "a number in [0, 1)", lambda v: 0 <= v < 1)
+        positive_int(func, "max_train_samples", max_train_samples)
+    positive_number(func, "lr", lr)
+    non_negative_number(func, "weight_decay", weight_decay)
+    probability(func, "label_smoothing", label_smoothing)
     if optimizer not in ("adamw", "sgd"):
         raise ValueError(f"{func}: optimizer must be 'adamw' or 'sgd', got {optimizer!r}")
     for name, flag in (("augment", augment), ("compile", compile), ("progress", progress)):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{func}: {name} must be a bool, got {flag!r}")
+        boolean(func, name, flag)
     path = None if checkpoint is None else Path(checkpoint)
     if path is not None and not path.parent.is_dir():
         raise ValueError(f"{func}: checkpoint's folder {str(path.parent)!r} does not exist")

@@ -111,11 +111,6 @@ CHAPTER_WIDGETS = {
 RF_LAYER = "layer2.0.conv1"
 
 
-def resnet18_field_rows() -> dict[str, analysis.ReceptiveFieldRow]:
-    rows = analysis.receptive_field(get_model("resnet18"), (1, 3, 224, 224)).rows
-    return {row.name: row for row in rows}
-
-
 def rf_layer_index() -> int:
     """The option value of RF_LAYER in the widget's layer menu (the widget's own table)."""
     names = [row["name"] for row in ModelReceptiveField("resnet18").layers]
@@ -290,8 +285,8 @@ def test_model_receptive_field_responds_like_cnnlib(chapter01):
     from cnnlib.widgets.model_receptive_field import unit_at
 
     start, selected, chosen, clicked = chapter01["by_widget"]["field"]
-    rows = resnet18_field_rows()
     field = analysis.receptive_field(get_model("resnet18"), (1, 3, 224, 224))
+    rows = {row.name: row for row in field.rows}
     assert start["read"]["layer"] == [field.layer]
     assert start["read"]["size"] == [str(field.size)] and start["read"]["stride"] == [str(field.stride)]
     row = rows[RF_LAYER]

@@ -10,13 +10,15 @@ any registered model without knowing it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Callable, TypeVar, overload
 
 from torch import nn
 
-__all__ = ["ModelInfo", "register_model", "get_model", "list_models", "model_info"]
+__all__ = ["ModelInfo", "register_model", "get_model", "list_models", "model_info", "build_variant"]
 
 Builder = TypeVar("Builder", bound=Callable[..., nn.Module])
+Model = TypeVar("Model", bound=nn.Module)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,29 @@ def get_model(name: str, **kwargs: object) -> nn.Module:
 def list_models() -> list[str]:
     """The names of all registered models, sorted."""
     return sorted(_REGISTRY)
+
+
+def build_variant(
+    family: Callable[..., Model],
+    variant: str,
+    config: Mapping[str, object],
+    arguments: Mapping[str, object],
+) -> Model:
+    """``family(**config, **arguments)``: a named variant of a family, e.g. ``resnet50`` of ``ResNet``.
+
+    ``config`` is what makes the variant (its layers, widths, ...);
+    ``arguments`` are the builder's keyword arguments, which may not override it.
+
+    Raises:
+        TypeError: ``arguments`` sets a key of ``config``.
+    """
+    fixed = sorted(set(arguments) & set(config))
+    if fixed:
+        raise TypeError(
+            f"{variant}: {', '.join(fixed)} is fixed by this variant ({dict(config)}); "
+            f"build {family.__name__}(...) directly to change it"
+        )
+    return family(**config, **arguments)
 
 
 # Importing the family modules registers their builders.

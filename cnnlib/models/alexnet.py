@@ -18,14 +18,14 @@ Papers:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from cnnlib.models import register_model
+from cnnlib._checks import boolean, positive_int, positive_number, probability
+from cnnlib.models import build_variant, register_model
 
 __all__ = ["ConvSpec", "AlexNet", "VARIANTS", "alexnet", "zfnet"]
 
@@ -50,18 +50,6 @@ class ConvSpec:
     padding: int = 0
     pool: bool = False
     normalize: bool = False
-
-
-def _check_positive_int(name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"AlexNet: {name} must be a positive int, got {value!r}")
-    return value
-
-
-def _check_bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"AlexNet: {name} must be a bool, got {value!r}")
-    return value
 
 
 class AlexNet(nn.Module):
@@ -136,25 +124,11 @@ class AlexNet(nn.Module):
             "pooled_size": pooled_size,
         }
         for name, value in positive_ints.items():
-            _check_positive_int(name, value)
-        if (
-            not isinstance(dropout, (int, float))
-            or isinstance(dropout, bool)
-            or not 0 <= dropout < 1
-        ):
-            raise ValueError(f"AlexNet: dropout must be a number in [0, 1), got {dropout!r}")
-        _check_bool("pool_ceil_mode", pool_ceil_mode)
-        _check_bool("small_input", small_input)
-        if (
-            not isinstance(width_multiplier, (int, float))
-            or isinstance(width_multiplier, bool)
-            or not math.isfinite(width_multiplier)
-            or width_multiplier <= 0
-        ):
-            raise ValueError(
-                "AlexNet: width_multiplier must be a positive finite number, "
-                f"got {width_multiplier!r}"
-            )
+            positive_int("AlexNet", name, value)
+        probability("AlexNet", "dropout", dropout)
+        boolean("AlexNet", "pool_ceil_mode", pool_ceil_mode)
+        boolean("AlexNet", "small_input", small_input)
+        positive_number("AlexNet", "width_multiplier", width_multiplier)
 
         def scaled(channels: int) -> int:
             return max(1, round(channels * width_multiplier))
@@ -235,21 +209,11 @@ def _build(
     kwargs: dict[str, object],
 ) -> AlexNet:
     """``AlexNet(**VARIANTS[name], ...)``; ``kwargs`` may not override the variant's config."""
-    config = VARIANTS[name]
-    fixed = sorted(set(kwargs) & set(config))
-    if fixed:
-        raise TypeError(
-            f"{name}: {', '.join(fixed)} is fixed by this variant; "
-            "build AlexNet(...) directly to change it"
-        )
-    return AlexNet(
-        **config,  # type: ignore[arg-type]
-        num_classes=num_classes,
-        in_channels=in_channels,
-        small_input=small_input,
-        width_multiplier=width_multiplier,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    arguments = dict(
+        num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+        width_multiplier=width_multiplier, **kwargs,
+    )  # fmt: skip
+    return build_variant(AlexNet, name, VARIANTS[name], arguments)
 
 
 # Both builders take ``num_classes``, ``in_channels``, ``small_input`` and

@@ -41,6 +41,7 @@ from typing import Literal, get_args
 import torch
 from torch import nn
 
+from cnnlib._checks import positive_int
 from cnnlib.layers import (
     ConvBNAct,
     DeformableConvBlock,
@@ -60,12 +61,6 @@ CONV_KINDS: tuple[str, ...] = get_args(ConvKind)
 _DILATION = 2
 
 
-def _check_positive_int(owner: str, name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
-    return value
-
-
 def zoo_conv(kind: ConvKind, in_channels: int, out_channels: int, *, groups: int = 4) -> nn.Module:
     """A 3x3 'same' convolution of the given kind, with batch norm and ReLU.
 
@@ -80,9 +75,9 @@ def zoo_conv(kind: ConvKind, in_channels: int, out_channels: int, *, groups: int
         ValueError: an unknown ``kind``, or ``groups`` does not divide the
             channels of a grouped convolution.
     """
-    _check_positive_int("zoo_conv", "in_channels", in_channels)
-    _check_positive_int("zoo_conv", "out_channels", out_channels)
-    _check_positive_int("zoo_conv", "groups", groups)
+    positive_int("zoo_conv", "in_channels", in_channels)
+    positive_int("zoo_conv", "out_channels", out_channels)
+    positive_int("zoo_conv", "groups", groups)
     if kind == "standard":
         return ConvBNAct(in_channels, out_channels, 3)
     if kind == "depthwise_separable":
@@ -134,7 +129,7 @@ class ConvZooNet(nn.Module):
             raise ValueError(f"ConvZooNet: conv must be one of {CONV_KINDS}, got {conv!r}")
         for name, value in (("num_classes", num_classes), ("in_channels", in_channels),
                             ("width", width), ("groups", groups)):  # fmt: skip
-            _check_positive_int("ConvZooNet", name, value)
+            positive_int("ConvZooNet", name, value)
         if conv == "grouped" and width % groups:
             raise ValueError(f"ConvZooNet: groups ({groups}) must divide width ({width})")
         self.conv = conv

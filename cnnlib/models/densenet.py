@@ -29,15 +29,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from cnnlib._checks import boolean, positive_int, positive_number
 from cnnlib.models import register_model
 
 __all__ = ["DenseLayer", "DenseBlock", "Transition", "DenseNet", "densenet121"]
-
-
-def _check_positive_int(owner: str, name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
-    return value
 
 
 class DenseLayer(nn.Module):
@@ -51,7 +46,7 @@ class DenseLayer(nn.Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("growth_rate", growth_rate),
                             ("bn_size", bn_size)):  # fmt: skip
-            _check_positive_int("DenseLayer", name, value)
+            positive_int("DenseLayer", name, value)
         inner = bn_size * growth_rate
         self.norm1 = nn.BatchNorm2d(in_channels)
         self.relu1 = nn.ReLU(inplace=True)
@@ -74,7 +69,7 @@ class DenseBlock(nn.Module):
 
     def __init__(self, num_layers: int, in_channels: int, growth_rate: int, bn_size: int) -> None:
         super().__init__()
-        _check_positive_int("DenseBlock", "num_layers", num_layers)
+        positive_int("DenseBlock", "num_layers", num_layers)
         for j in range(num_layers):
             layer = DenseLayer(in_channels + j * growth_rate, growth_rate, bn_size)
             self.add_module(f"denselayer{j + 1}", layer)
@@ -147,7 +142,7 @@ class DenseNet(nn.Module):
         for name, value in (("growth_rate", growth_rate), ("num_init_features", num_init_features),
                             ("bn_size", bn_size), ("num_classes", num_classes),
                             ("in_channels", in_channels)):  # fmt: skip
-            _check_positive_int("DenseNet", name, value)
+            positive_int("DenseNet", name, value)
         if (
             isinstance(block_config, (str, bytes))
             or not isinstance(block_config, Sequence)
@@ -164,17 +159,8 @@ class DenseNet(nn.Module):
             or not 0 < compression <= 1
         ):
             raise ValueError(f"DenseNet: compression must be in (0, 1], got {compression!r}")
-        if not isinstance(small_input, bool):
-            raise TypeError(f"DenseNet: small_input must be a bool, got {small_input!r}")
-        if (
-            not isinstance(width_multiplier, (int, float))
-            or isinstance(width_multiplier, bool)
-            or not math.isfinite(width_multiplier)
-            or width_multiplier <= 0
-        ):
-            raise ValueError(
-                f"DenseNet: width_multiplier must be a positive finite number, got {width_multiplier!r}"
-            )
+        boolean("DenseNet", "small_input", small_input)
+        positive_number("DenseNet", "width_multiplier", width_multiplier)
         growth_rate = max(1, round(growth_rate * width_multiplier))
         channels = max(1, round(num_init_features * width_multiplier))
 

@@ -24,12 +24,12 @@ Inception-v3 and Xception files (:mod:`cnnlib.models.inception`,
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
+from cnnlib._checks import boolean, positive_int, positive_number, probability
 from cnnlib.models import register_model
 
 __all__ = [
@@ -63,36 +63,10 @@ def check_builder_args(
             ``width_multiplier`` is not a positive finite number.
         TypeError: ``small_input`` is not a bool.
     """
-    for name, value in (("num_classes", num_classes), ("in_channels", in_channels)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
-    if not isinstance(small_input, bool):
-        raise TypeError(f"{owner}: small_input must be a bool, got {small_input!r}")
-    if (
-        not isinstance(width_multiplier, (int, float))
-        or isinstance(width_multiplier, bool)
-        or not math.isfinite(width_multiplier)
-        or width_multiplier <= 0
-    ):
-        raise ValueError(
-            f"{owner}: width_multiplier must be a positive finite number, got {width_multiplier!r}"
-        )
-
-
-def _check_flag(owner: str, name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{owner}: {name} must be a bool, got {value!r}")
-    return value
-
-
-def _check_probability(owner: str, name: str, value: object) -> float:
-    if (
-        not isinstance(value, (int, float))
-        or isinstance(value, bool)
-        or not 0.0 <= value < 1.0
-    ):
-        raise ValueError(f"{owner}: {name} must be a number in [0, 1), got {value!r}")
-    return float(value)
+    positive_int(owner, "num_classes", num_classes)
+    positive_int(owner, "in_channels", in_channels)
+    boolean(owner, "small_input", small_input)
+    positive_number(owner, "width_multiplier", width_multiplier)
 
 
 def scale_channels(channels: int, width_multiplier: float) -> int:
@@ -304,14 +278,14 @@ class GoogLeNet(nn.Module):
             small_input=small_input,
             width_multiplier=width_multiplier,
         )
-        self.aux_logits = _check_flag("GoogLeNet", "aux_logits", aux_logits)
+        self.aux_logits = boolean("GoogLeNet", "aux_logits", aux_logits)
         if branch3_kernel_size not in (3, 5) or isinstance(branch3_kernel_size, bool):
             raise ValueError(
                 "GoogLeNet: branch3_kernel_size must be 3 (torchvision) or 5 (the paper), "
                 f"got {branch3_kernel_size!r}"
             )
-        dropout = _check_probability("GoogLeNet", "dropout", dropout)
-        dropout_aux = _check_probability("GoogLeNet", "dropout_aux", dropout_aux)
+        dropout = probability("GoogLeNet", "dropout", dropout)
+        dropout_aux = probability("GoogLeNet", "dropout_aux", dropout_aux)
 
         def scale(channels: int) -> int:
             return scale_channels(channels, width_multiplier)

@@ -34,6 +34,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from cnnlib._checks import positive_int, positive_number
 from cnnlib.layers import same_padding
 from cnnlib.models import register_model
 
@@ -42,12 +43,6 @@ __all__ = ["HighwayLayer", "HighwayNetwork", "highway_fc_mnist", "highway_conv_c
 LayerKind = Literal["fc", "conv"]
 
 DEFAULT_GATE_BIAS = -2.0
-
-
-def _check_positive_int(owner: str, name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
-    return value
 
 
 def _check_gate_bias(owner: str, value: object) -> float:
@@ -88,8 +83,8 @@ class HighwayLayer(nn.Module):
         gate_bias: float = DEFAULT_GATE_BIAS,
     ) -> None:
         super().__init__()
-        _check_positive_int("HighwayLayer", "features", features)
-        _check_positive_int("HighwayLayer", "kernel_size", kernel_size)
+        positive_int("HighwayLayer", "features", features)
+        positive_int("HighwayLayer", "kernel_size", kernel_size)
         gate_bias = _check_gate_bias("HighwayLayer", gate_bias)
         if kind == "fc":
             self.transform: nn.Module = nn.Linear(features, features)
@@ -183,18 +178,9 @@ class HighwayNetwork(nn.Module):
             )
         for name, value in (("num_classes", num_classes), ("in_channels", in_channels),
                             ("input_size", input_size)):  # fmt: skip
-            _check_positive_int("HighwayNetwork", name, value)
+            positive_int("HighwayNetwork", name, value)
         gate_bias = _check_gate_bias("HighwayNetwork", gate_bias)
-        if (
-            not isinstance(width_multiplier, (int, float))
-            or isinstance(width_multiplier, bool)
-            or not math.isfinite(width_multiplier)
-            or width_multiplier <= 0
-        ):
-            raise ValueError(
-                "HighwayNetwork: width_multiplier must be a positive finite number, "
-                f"got {width_multiplier!r}"
-            )
+        positive_number("HighwayNetwork", "width_multiplier", width_multiplier)
         sizes = [max(1, round(w * width_multiplier)) for w in widths]
 
         def plain(c_in: int, c_out: int) -> nn.Sequential:

@@ -41,11 +41,10 @@ from typing import Callable, Literal, NamedTuple
 import torch
 from torch import nn
 
+from cnnlib._checks import boolean, probability
 from cnnlib.models import register_model
 from cnnlib.models.googlenet import (
     ConvBNReLU,
-    _check_flag,
-    _check_probability,
     check_builder_args,
     scale_channels,
 )
@@ -340,8 +339,8 @@ class InceptionV3(nn.Module):
             small_input=small_input,
             width_multiplier=width_multiplier,
         )
-        self.aux_logits = _check_flag("InceptionV3", "aux_logits", aux_logits)
-        dropout = _check_probability("InceptionV3", "dropout", dropout)
+        self.aux_logits = boolean("InceptionV3", "aux_logits", aux_logits)
+        dropout = probability("InceptionV3", "dropout", dropout)
 
         def scale(channels: int) -> int:
             return scale_channels(channels, width_multiplier)

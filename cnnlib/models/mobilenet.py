@@ -19,11 +19,11 @@ inverted residual's ``conv`` sequence, ``classifier.1``), so torchvision's
 
 from __future__ import annotations
 
-import math
 
 import torch
 from torch import nn
 
+from cnnlib._checks import boolean, positive_int, positive_number
 from cnnlib.layers import ConvBNAct, DepthwiseSeparableConv, make_divisible
 from cnnlib.models import register_model
 
@@ -49,29 +49,6 @@ V2_STAGES: tuple[tuple[int, int, int, int], ...] = (
 )  # fmt: skip
 V2_STEM_CHANNELS = 32
 V2_LAST_CHANNELS = 1280
-
-
-def _check_positive_int(owner: str, name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
-    return value
-
-
-def _check_multiplier(owner: str, name: str, value: object) -> float:
-    if (
-        not isinstance(value, (int, float))
-        or isinstance(value, bool)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{owner}: {name} must be a positive finite number, got {value!r}")
-    return float(value)
-
-
-def _check_bool(owner: str, name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{owner}: {name} must be a bool, got {value!r}")
-    return value
 
 
 def _initialise(model: nn.Module) -> None:
@@ -138,11 +115,11 @@ class MobileNetV1(nn.Module):
         resolution_multiplier: float = 1.0,
     ) -> None:
         super().__init__()
-        _check_positive_int("MobileNetV1", "num_classes", num_classes)
-        _check_positive_int("MobileNetV1", "in_channels", in_channels)
-        _check_bool("MobileNetV1", "small_input", small_input)
-        alpha = _check_multiplier("MobileNetV1", "width_multiplier", width_multiplier)
-        rho = _check_multiplier("MobileNetV1", "resolution_multiplier", resolution_multiplier)
+        positive_int("MobileNetV1", "num_classes", num_classes)
+        positive_int("MobileNetV1", "in_channels", in_channels)
+        boolean("MobileNetV1", "small_input", small_input)
+        alpha = positive_number("MobileNetV1", "width_multiplier", width_multiplier)
+        rho = positive_number("MobileNetV1", "resolution_multiplier", resolution_multiplier)
         base_resolution = 32 if small_input else PAPER_RESOLUTION
         resolution = round(base_resolution * rho)
         if resolution < 1:
@@ -186,7 +163,7 @@ class InvertedResidual(nn.Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
                             ("expansion", expansion)):  # fmt: skip
-            _check_positive_int("InvertedResidual", name, value)
+            positive_int("InvertedResidual", name, value)
         if stride not in (1, 2):
             raise ValueError(f"InvertedResidual: stride must be 1 or 2, got {stride!r}")
         hidden = round(in_channels * expansion)
@@ -252,10 +229,10 @@ class MobileNetV2(nn.Module):
         dropout: float = 0.2,
     ) -> None:
         super().__init__()
-        _check_positive_int("MobileNetV2", "num_classes", num_classes)
-        _check_positive_int("MobileNetV2", "in_channels", in_channels)
-        _check_bool("MobileNetV2", "small_input", small_input)
-        alpha = _check_multiplier("MobileNetV2", "width_multiplier", width_multiplier)
+        positive_int("MobileNetV2", "num_classes", num_classes)
+        positive_int("MobileNetV2", "in_channels", in_channels)
+        boolean("MobileNetV2", "small_input", small_input)
+        alpha = positive_number("MobileNetV2", "width_multiplier", width_multiplier)
         if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout < 1:
             raise ValueError(f"MobileNetV2: dropout must be in [0, 1), got {dropout!r}")
 

@@ -22,21 +22,15 @@ The paper reports no parameter count; this network has 966,986 parameters.
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 
 import torch
 from torch import nn
 
+from cnnlib._checks import positive_int, positive_number, probability
 from cnnlib.models import register_model
 
 __all__ = ["NiN", "nin"]
-
-
-def _check_positive_int(name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"NiN: {name} must be a positive int, got {value!r}")
-    return value
 
 
 class NiN(nn.Module):
@@ -75,23 +69,10 @@ class NiN(nn.Module):
         width_multiplier: float = 1.0,
     ) -> None:
         super().__init__()
-        _check_positive_int("num_classes", num_classes)
-        _check_positive_int("in_channels", in_channels)
-        if (
-            not isinstance(dropout, (int, float))
-            or isinstance(dropout, bool)
-            or not 0 <= dropout < 1
-        ):
-            raise ValueError(f"NiN: dropout must be a number in [0, 1), got {dropout!r}")
-        if (
-            not isinstance(width_multiplier, (int, float))
-            or isinstance(width_multiplier, bool)
-            or not math.isfinite(width_multiplier)
-            or width_multiplier <= 0
-        ):
-            raise ValueError(
-                f"NiN: width_multiplier must be a positive finite number, got {width_multiplier!r}"
-            )
+        positive_int("NiN", "num_classes", num_classes)
+        positive_int("NiN", "in_channels", in_channels)
+        probability("NiN", "dropout", dropout)
+        positive_number("NiN", "width_multiplier", width_multiplier)
 
         def scaled(channels: int) -> int:
             return max(1, round(channels * width_multiplier))

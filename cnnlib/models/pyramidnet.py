@@ -38,18 +38,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnlib._checks import positive_int, positive_number
 from cnnlib.layers import conv3x3
 from cnnlib.models import register_model
 
 __all__ = ["PyramidBlock", "PyramidNet", "pyramidal_widths", "pyramidnet_110_a48"]
 
 _STEM_WIDTH = 16
-
-
-def _check_positive_int(owner: str, name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
-    return value
 
 
 def _is_finite_number(value: object) -> bool:
@@ -66,7 +61,7 @@ def pyramidal_widths(num_blocks: int, alpha: float, start: float = _STEM_WIDTH) 
         ValueError: ``num_blocks`` is not a positive int, ``alpha`` is negative
             or not finite, or ``start`` is not a positive finite number.
     """
-    _check_positive_int("pyramidal_widths", "num_blocks", num_blocks)
+    positive_int("pyramidal_widths", "num_blocks", num_blocks)
     if not _is_finite_number(alpha) or alpha < 0:
         raise ValueError(f"pyramidal_widths: alpha must be a finite number >= 0, got {alpha!r}")
     if not _is_finite_number(start) or start <= 0:
@@ -93,7 +88,7 @@ class PyramidBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            _check_positive_int("PyramidBlock", name, value)
+            positive_int("PyramidBlock", name, value)
         if out_channels < in_channels:
             raise ValueError(
                 f"PyramidBlock: out_channels must be >= in_channels ({in_channels}), "
@@ -156,18 +151,14 @@ class PyramidNet(nn.Module):
         for name, value in (
             ("depth", depth), ("num_classes", num_classes), ("in_channels", in_channels)
         ):
-            _check_positive_int("PyramidNet", name, value)
+            positive_int("PyramidNet", name, value)
         if depth < 8 or (depth - 2) % 6:
             raise ValueError(
                 f"PyramidNet: depth must be 6n + 2 with n >= 1 (8, 14, ..., 110), got {depth!r}"
             )
         if not _is_finite_number(alpha) or alpha < 0:
             raise ValueError(f"PyramidNet: alpha must be a finite number >= 0, got {alpha!r}")
-        if not _is_finite_number(width_multiplier) or width_multiplier <= 0:
-            raise ValueError(
-                "PyramidNet: width_multiplier must be a positive finite number, "
-                f"got {width_multiplier!r}"
-            )
+        positive_number("PyramidNet", "width_multiplier", width_multiplier)
         blocks_per_stage = (depth - 2) // 6
         stem_width = max(1, math.floor(_STEM_WIDTH * width_multiplier))
         widths = pyramidal_widths(

@@ -27,7 +27,6 @@ the 3x3 convolution of the first block of a stage runs at the higher resolution.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Literal
@@ -35,8 +34,9 @@ from typing import Literal
 import torch
 from torch import nn
 
+from cnnlib._checks import boolean, positive_int, positive_number
 from cnnlib.layers import CBAM, SqueezeExcite, conv1x1, conv3x3
-from cnnlib.models import register_model
+from cnnlib.models import build_variant, register_model
 
 __all__ = [
     "BasicBlock",
@@ -59,12 +59,6 @@ BlockKind = Literal["basic", "bottleneck"]
 Attention = Literal[None, "se", "cbam"]
 
 _BASE_WIDTH = 64  # channels of the stem and of the first stage's "planes" at width_multiplier 1
-
-
-def _check_positive_int(owner: str, name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
-    return value
 
 
 def _attention_module(
@@ -116,7 +110,7 @@ class BasicBlock(nn.Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("planes", planes), ("stride", stride),
                             ("attention_reduction", attention_reduction)):  # fmt: skip
-            _check_positive_int("BasicBlock", name, value)
+            positive_int("BasicBlock", name, value)
         self.conv1 = conv3x3(in_channels, planes, stride)
         self.bn1 = nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
@@ -180,7 +174,7 @@ class Bottleneck(nn.Module):
         for name, value in (("in_channels", in_channels), ("planes", planes), ("stride", stride),
                             ("cardinality", cardinality), ("bottleneck_width", bottleneck_width),
                             ("attention_reduction", attention_reduction)):  # fmt: skip
-            _check_positive_int("Bottleneck", name, value)
+            positive_int("Bottleneck", name, value)
         width = max(1, planes * bottleneck_width // _BASE_WIDTH) * cardinality
         out_channels = planes * self.expansion
         self.conv1 = conv1x1(in_channels, width)
@@ -270,7 +264,7 @@ class ResNet(nn.Module):
         for name, value in (("num_classes", num_classes), ("in_channels", in_channels),
                             ("cardinality", cardinality), ("bottleneck_width", bottleneck_width),
                             ("attention_reduction", attention_reduction)):  # fmt: skip
-            _check_positive_int("ResNet", name, value)
+            positive_int("ResNet", name, value)
         if block == "basic" and (cardinality != 1 or bottleneck_width != _BASE_WIDTH):
             raise ValueError(
                 "ResNet: block='basic' supports only cardinality=1 and bottleneck_width=64, "
@@ -278,18 +272,8 @@ class ResNet(nn.Module):
             )
         if attention not in (None, "se", "cbam"):
             raise ValueError(f"ResNet: attention must be None, 'se' or 'cbam', got {attention!r}")
-        if not isinstance(small_input, bool):
-            raise TypeError(f"ResNet: small_input must be a bool, got {small_input!r}")
-        if (
-            not isinstance(width_multiplier, (int, float))
-            or isinstance(width_multiplier, bool)
-            or not math.isfinite(width_multiplier)
-            or width_multiplier <= 0
-        ):
-            raise ValueError(
-                f"ResNet: width_multiplier must be a positive finite number, "
-                f"got {width_multiplier!r}"
-            )
+        boolean("ResNet", "small_input", small_input)
+        positive_number("ResNet", "width_multiplier", width_multiplier)
 
         widths = [max(1, round(_BASE_WIDTH * 2**i * width_multiplier)) for i in range(len(layers))]
         stem_width = widths[0]
@@ -381,21 +365,11 @@ def _build(
     kwargs: dict[str, object],
 ) -> ResNet:
     """``ResNet(**VARIANTS[name], ...)``; ``kwargs`` may not override the variant's config."""
-    config = VARIANTS[name]
-    fixed = sorted(set(kwargs) & set(config))
-    if fixed:
-        raise TypeError(
-            f"{name}: {', '.join(fixed)} is fixed by this variant ({config}); "
-            "build ResNet(...) directly to change it"
-        )
-    return ResNet(
-        **config,  # type: ignore[arg-type]
-        num_classes=num_classes,
-        in_channels=in_channels,
-        small_input=small_input,
-        width_multiplier=width_multiplier,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    arguments = dict(
+        num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+        width_multiplier=width_multiplier, **kwargs,
+    )  # fmt: skip
+    return build_variant(ResNet, name, VARIANTS[name], arguments)
 
 
 # Every builder takes ``num_classes``, ``in_channels``, ``small_input`` and

@@ -48,6 +48,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from cnnlib._checks import positive_int
 from cnnlib.layers import conv1x1, conv3x3
 
 __all__ = ["ResNeXtBlock", "convert", "FORMS"]
@@ -56,12 +57,6 @@ Form = Literal["a", "b", "c"]
 
 #: The block forms of Xie et al. (2017), Figure 3.
 FORMS: tuple[Form, ...] = ("a", "b", "c")
-
-
-def _check_positive_int(name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"ResNeXtBlock: {name} must be a positive int, got {value!r}")
-    return value
 
 
 def _check_form(func: str, form: object) -> Form:
@@ -125,13 +120,13 @@ class ResNeXtBlock(nn.Module):
         out_channels: int | None = None,
     ) -> None:
         super().__init__()
-        _check_positive_int("in_channels", in_channels)
-        _check_positive_int("cardinality", cardinality)
-        _check_positive_int("bottleneck_width", bottleneck_width)
+        positive_int("ResNeXtBlock", "in_channels", in_channels)
+        positive_int("ResNeXtBlock", "cardinality", cardinality)
+        positive_int("ResNeXtBlock", "bottleneck_width", bottleneck_width)
         _check_form("ResNeXtBlock", form)
         if out_channels is None:
             out_channels = in_channels
-        _check_positive_int("out_channels", out_channels)
+        positive_int("ResNeXtBlock", "out_channels", out_channels)
         self.in_channels = in_channels
         self.cardinality = cardinality
         self.bottleneck_width = bottleneck_width

@@ -31,13 +31,13 @@ and 26 2x96d 26.2 M.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnlib._checks import positive_int, positive_number
 from cnnlib.layers import conv1x1, conv3x3
 from cnnlib.models import register_model
 
@@ -53,12 +53,6 @@ __all__ = [
 ]
 
 _STEM_WIDTH = 16
-
-
-def _check_positive_int(owner: str, name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
-    return value
 
 
 class ShakeShakeFunction(torch.autograd.Function):
@@ -128,7 +122,7 @@ class ShakeShortcut(nn.Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
                             ("stride", stride)):  # fmt: skip
-            _check_positive_int("ShakeShortcut", name, value)
+            positive_int("ShakeShortcut", name, value)
         if out_channels % 2:
             raise ValueError(
                 f"ShakeShortcut: out_channels must be even (two halves), got {out_channels!r}"
@@ -164,7 +158,7 @@ class ShakeBlock(nn.Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
                             ("stride", stride)):  # fmt: skip
-            _check_positive_int("ShakeBlock", name, value)
+            positive_int("ShakeBlock", name, value)
         self.branch1 = ShakeBranch(in_channels, out_channels, stride)
         self.branch2 = ShakeBranch(in_channels, out_channels, stride)
         self.shortcut = (
@@ -220,22 +214,13 @@ class ShakeShakeResNet(nn.Module):
         for name, value in (("depth", depth), ("base_width", base_width),
                             ("num_classes", num_classes),
                             ("in_channels", in_channels)):  # fmt: skip
-            _check_positive_int("ShakeShakeResNet", name, value)
+            positive_int("ShakeShakeResNet", name, value)
         if depth < 8 or (depth - 2) % 6:
             raise ValueError(
                 "ShakeShakeResNet: depth must be 6n + 2 with n >= 1 (8, 14, 20, 26, ...), "
                 f"got {depth!r}"
             )
-        if (
-            not isinstance(width_multiplier, (int, float))
-            or isinstance(width_multiplier, bool)
-            or not math.isfinite(width_multiplier)
-            or width_multiplier <= 0
-        ):
-            raise ValueError(
-                "ShakeShakeResNet: width_multiplier must be a positive finite number, "
-                f"got {width_multiplier!r}"
-            )
+        positive_number("ShakeShakeResNet", "width_multiplier", width_multiplier)
         if base_width % 2:
             raise ValueError(
                 "ShakeShakeResNet: base_width must be even (the shortcut splits it in halves), "

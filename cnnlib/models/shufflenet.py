@@ -19,12 +19,12 @@ state dicts load with ``strict=True``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
+from cnnlib._checks import boolean, positive_int, positive_number
 from cnnlib.layers import ChannelShuffle, ConvBNAct, channel_shuffle, conv1x1, make_divisible
 from cnnlib.models import register_model
 
@@ -44,29 +44,6 @@ __all__ = [
 V1_STAGE_CHANNELS: dict[int, int] = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}
 V1_STEM_CHANNELS = 24
 STAGE_REPEATS = (4, 8, 4)  # units of stages 2, 3, 4, in both versions
-
-
-def _check_positive_int(owner: str, name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
-    return value
-
-
-def _check_multiplier(owner: str, name: str, value: object) -> float:
-    if (
-        not isinstance(value, (int, float))
-        or isinstance(value, bool)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{owner}: {name} must be a positive finite number, got {value!r}")
-    return float(value)
-
-
-def _check_bool(owner: str, name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{owner}: {name} must be a bool, got {value!r}")
-    return value
 
 
 def _stem(in_channels: int, out_channels: int, small_input: bool) -> tuple[nn.Module, nn.Module]:
@@ -113,8 +90,8 @@ class ShuffleUnitV1(nn.Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
                             ("groups", groups)):  # fmt: skip
-            _check_positive_int("ShuffleUnitV1", name, value)
-        _check_bool("ShuffleUnitV1", "group_first_conv", group_first_conv)
+            positive_int("ShuffleUnitV1", name, value)
+        boolean("ShuffleUnitV1", "group_first_conv", group_first_conv)
         if stride not in (1, 2):
             raise ValueError(f"ShuffleUnitV1: stride must be 1 or 2, got {stride!r}")
         if stride == 1 and in_channels != out_channels:
@@ -227,16 +204,16 @@ class ShuffleNetV1(nn.Module):
             raise ValueError(
                 f"ShuffleNetV1: groups must be one of {sorted(V1_STAGE_CHANNELS)}, got {groups!r}"
             )
-        scale = _check_multiplier("ShuffleNetV1", "scale_factor", scale_factor)
-        scale *= _check_multiplier("ShuffleNetV1", "width_multiplier", width_multiplier)
-        _check_positive_int("ShuffleNetV1", "num_classes", num_classes)
-        _check_positive_int("ShuffleNetV1", "in_channels", in_channels)
-        _check_bool("ShuffleNetV1", "small_input", small_input)
+        scale = positive_number("ShuffleNetV1", "scale_factor", scale_factor)
+        scale *= positive_number("ShuffleNetV1", "width_multiplier", width_multiplier)
+        positive_int("ShuffleNetV1", "num_classes", num_classes)
+        positive_int("ShuffleNetV1", "in_channels", in_channels)
+        boolean("ShuffleNetV1", "small_input", small_input)
 
         if stem_channels is None:
             channels = make_divisible(V1_STEM_CHANNELS * scale, groups)
         else:
-            channels = _check_positive_int("ShuffleNetV1", "stem_channels", stem_channels)
+            channels = positive_int("ShuffleNetV1", "stem_channels", stem_channels)
         self.conv1, self.maxpool = _stem(in_channels, channels, small_input)
         for i, repeats in enumerate(STAGE_REPEATS):
             out_channels = make_divisible(V1_STAGE_CHANNELS[groups] * 2**i * scale, 4 * groups)
@@ -267,8 +244,8 @@ class ShuffleUnitV2(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
         super().__init__()
-        _check_positive_int("ShuffleUnitV2", "in_channels", in_channels)
-        _check_positive_int("ShuffleUnitV2", "out_channels", out_channels)
+        positive_int("ShuffleUnitV2", "in_channels", in_channels)
+        positive_int("ShuffleUnitV2", "out_channels", out_channels)
         if stride not in (1, 2):
             raise ValueError(f"ShuffleUnitV2: stride must be 1 or 2, got {stride!r}")
         if out_channels % 2:
@@ -368,10 +345,10 @@ class ShuffleNetV2(nn.Module):
                 raise ValueError(
                     f"ShuffleNetV2: {name} must be a sequence of {length} positive ints, got {values!r}"
                 )
-        _check_positive_int("ShuffleNetV2", "num_classes", num_classes)
-        _check_positive_int("ShuffleNetV2", "in_channels", in_channels)
-        _check_bool("ShuffleNetV2", "small_input", small_input)
-        alpha = _check_multiplier("ShuffleNetV2", "width_multiplier", width_multiplier)
+        positive_int("ShuffleNetV2", "num_classes", num_classes)
+        positive_int("ShuffleNetV2", "in_channels", in_channels)
+        boolean("ShuffleNetV2", "small_input", small_input)
+        alpha = positive_number("ShuffleNetV2", "width_multiplier", width_multiplier)
         stem, *stage_channels, last = stages_out_channels
         if any(c % 2 for c in stage_channels):
             raise ValueError(

@@ -19,13 +19,13 @@ Not built here: the paper's A-LRN (A with local response normalization) and C
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from cnnlib.models import register_model
+from cnnlib._checks import boolean, positive_int, positive_number, probability
+from cnnlib.models import build_variant, register_model
 
 __all__ = [
     "VGG",
@@ -50,12 +50,6 @@ STAGES: dict[str, tuple[tuple[int, ...], ...]] = {
         (64, 64), (128, 128), (256, 256, 256, 256), (512, 512, 512, 512), (512, 512, 512, 512),
     ),  # E
 }  # fmt: skip
-
-
-def _check_positive_int(name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"VGG: {name} must be a positive int, got {value!r}")
-    return value
 
 
 class VGG(nn.Module):
@@ -126,25 +120,11 @@ class VGG(nn.Module):
             )
         for name, value in (("num_classes", num_classes), ("in_channels", in_channels),
                             ("hidden_features", hidden_features)):  # fmt: skip
-            _check_positive_int(name, value)
-        if (
-            not isinstance(dropout, (int, float))
-            or isinstance(dropout, bool)
-            or not 0 <= dropout < 1
-        ):
-            raise ValueError(f"VGG: dropout must be a number in [0, 1), got {dropout!r}")
-        for name, flag in (("batch_norm", batch_norm), ("small_input", small_input)):
-            if not isinstance(flag, bool):
-                raise TypeError(f"VGG: {name} must be a bool, got {flag!r}")
-        if (
-            not isinstance(width_multiplier, (int, float))
-            or isinstance(width_multiplier, bool)
-            or not math.isfinite(width_multiplier)
-            or width_multiplier <= 0
-        ):
-            raise ValueError(
-                f"VGG: width_multiplier must be a positive finite number, got {width_multiplier!r}"
-            )
+            positive_int("VGG", name, value)
+        probability("VGG", "dropout", dropout)
+        boolean("VGG", "batch_norm", batch_norm)
+        boolean("VGG", "small_input", small_input)
+        positive_number("VGG", "width_multiplier", width_multiplier)
 
         def scaled(channels: int) -> int:
             return max(1, round(channels * width_multiplier))
@@ -200,21 +180,12 @@ def _build(
     kwargs: dict[str, object],
 ) -> VGG:
     """``VGG(STAGES[name], batch_norm=batch_norm, ...)``; ``kwargs`` may not override either."""
-    fixed = sorted({"stages", "batch_norm"} & set(kwargs))
-    if fixed:
-        raise TypeError(
-            f"{name}{'_bn' if batch_norm else ''}: {', '.join(fixed)} is fixed by this "
-            "variant; build VGG(...) directly to change it"
-        )
-    return VGG(
-        STAGES[name],
-        batch_norm=batch_norm,
-        num_classes=num_classes,
-        in_channels=in_channels,
-        small_input=small_input,
-        width_multiplier=width_multiplier,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    arguments = dict(
+        num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+        width_multiplier=width_multiplier, **kwargs,
+    )  # fmt: skip
+    variant = f"{name}_bn" if batch_norm else name
+    return build_variant(VGG, variant, {"stages": STAGES[name], "batch_norm": batch_norm}, arguments)
 
 
 # Every builder takes ``num_classes``, ``in_channels``, ``small_input`` and

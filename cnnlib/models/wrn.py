@@ -19,11 +19,11 @@ The ImageNet Wide ResNet (``wide_resnet50_2``, a bottleneck ResNet) is in
 
 from __future__ import annotations
 
-import math
 
 import torch
 from torch import nn
 
+from cnnlib._checks import positive_int, positive_number, probability
 from cnnlib.layers import conv1x1, conv3x3
 from cnnlib.models import register_model
 
@@ -31,25 +31,6 @@ __all__ = ["WideBasicBlock", "WideResNet", "wrn_28_10", "wrn_16_8"]
 
 _STEM_WIDTH = 16
 _GROUP_WIDTHS = (16, 32, 64)  # multiplied by the widening factor k
-
-
-def _check_positive_int(owner: str, name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
-    return value
-
-
-def _check_width_multiplier(owner: str, value: object) -> float:
-    if (
-        not isinstance(value, (int, float))
-        or isinstance(value, bool)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(
-            f"{owner}: width_multiplier must be a positive finite number, got {value!r}"
-        )
-    return float(value)
 
 
 class WideBasicBlock(nn.Module):
@@ -74,15 +55,8 @@ class WideBasicBlock(nn.Module):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
                             ("stride", stride)):  # fmt: skip
-            _check_positive_int("WideBasicBlock", name, value)
-        if (
-            not isinstance(dropout_rate, (int, float))
-            or isinstance(dropout_rate, bool)
-            or not 0 <= dropout_rate < 1
-        ):
-            raise ValueError(
-                f"WideBasicBlock: dropout_rate must be a number in [0, 1), got {dropout_rate!r}"
-            )
+            positive_int("WideBasicBlock", name, value)
+        probability("WideBasicBlock", "dropout_rate", dropout_rate)
         self.bn1 = nn.BatchNorm2d(in_channels)
         self.relu1 = nn.ReLU(inplace=True)
         self.conv1 = conv3x3(in_channels, out_channels, stride)
@@ -141,12 +115,12 @@ class WideResNet(nn.Module):
         for name, value in (("depth", depth), ("widen_factor", widen_factor),
                             ("num_classes", num_classes),
                             ("in_channels", in_channels)):  # fmt: skip
-            _check_positive_int("WideResNet", name, value)
+            positive_int("WideResNet", name, value)
         if depth < 10 or (depth - 4) % 6:
             raise ValueError(
                 f"WideResNet: depth must be 6n + 4 with n >= 1 (10, 16, 22, 28, ...), got {depth!r}"
             )
-        multiplier = _check_width_multiplier("WideResNet", width_multiplier)
+        multiplier = positive_number("WideResNet", "width_multiplier", width_multiplier)
         blocks_per_group = (depth - 4) // 6
 
         def scaled(channels: int) -> int:

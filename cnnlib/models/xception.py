@@ -33,9 +33,10 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from cnnlib._checks import probability
 from cnnlib.layers import ConvBNAct, SeparableConv2d
 from cnnlib.models import register_model
-from cnnlib.models.googlenet import _check_probability, check_builder_args, scale_channels
+from cnnlib.models.googlenet import check_builder_args, scale_channels
 
 __all__ = ["Xception", "XceptionBlock", "xception"]
 
@@ -159,7 +160,7 @@ class Xception(nn.Module):
             raise ValueError(
                 f"Xception: middle_blocks must be a non-negative int, got {middle_blocks!r}"
             )
-        dropout = _check_probability("Xception", "dropout", dropout)
+        dropout = probability("Xception", "dropout", dropout)
 
         def scale(channels: int) -> int:
             return scale_channels(channels, width_multiplier)
