@@ -20,6 +20,8 @@ __all__ = [
     "conv1x1",
     "conv3x3",
     "ConvBNAct",
+    "ConvBNReLU",
+    "TF_BN_EPS",
     "channel_shuffle",
     "ChannelShuffle",
     "SqueezeExcite",
@@ -31,6 +33,9 @@ __all__ = [
 ]
 
 ActivationFactory = Callable[[], nn.Module]
+
+#: Batch-norm epsilon of TensorFlow's models, kept by torchvision for the Inception family.
+TF_BN_EPS = 1e-3
 
 
 def same_padding(kernel_size: int, dilation: int = 1) -> int:
@@ -135,11 +140,41 @@ class ConvBNAct(nn.Sequential):
         self.out_channels = out_channels
 
 
+class ConvBNReLU(nn.Module):
+    """Convolution (no bias), batch norm (eps 1e-3) and ReLU as ``conv``, ``bn``, ``relu``.
+
+    torchvision's ``BasicConv2d``, the unit of GoogLeNet and Inception-v3: the
+    child names give the same ``state_dict`` keys. (:class:`ConvBNAct` computes
+    the same with eps 1e-5 but names its children ``0``, ``1``, ``2``.)
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int = 1,
+        padding: int | tuple[int, int] = 0,
+    ) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(
+            in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False
+        )
+        self.bn = nn.BatchNorm2d(out_channels, eps=TF_BN_EPS)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu(self.bn(self.conv(x)))
+
+
 def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     """ShuffleNet's channel shuffle: (N, g·c, H, W) → view (N, g, c) → transpose → flatten.
 
-    After it, channel ``i`` of group ``j`` sits at position ``i * groups + j``,
-    so a following grouped convolution sees one channel from every group.
+    After it, channel ``i`` of group ``j`` (``c`` channels per group) sits at
+    position ``i * groups + j``: neighbouring channels come from different
+    groups. When ``groups`` divides ``c``, each group of a following grouped
+    convolution with ``groups`` groups reads ``c / groups`` channels from every
+    group of the previous one (one from each when ``c == groups``).
 
     Raises:
         ValueError: ``groups`` does not divide the number of channels.
@@ -174,6 +209,8 @@ class SqueezeExcite(nn.Module):
     Global average pool → 1x1 conv to ``channels // reduction`` → ReLU → 1x1 conv
     back → sigmoid → multiply. The 1x1 convolutions on a 1x1 map are the paper's
     fully connected layers: ``2 * channels * hidden + hidden + channels`` parameters.
+    After a forward pass, :attr:`channel_weights` holds the gate of the last
+    batch, ``(N, channels, 1, 1)`` in [0, 1] (detached).
     """
 
     def __init__(self, channels: int, reduction: int = 16) -> None:
@@ -186,9 +223,12 @@ class SqueezeExcite(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.fc2 = nn.Conv2d(hidden, channels, kernel_size=1)
         self.gate = nn.Sigmoid()
+        self.channel_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.gate(self.fc2(self.relu(self.fc1(self.pool(x)))))
+        weights = self.gate(self.fc2(self.relu(self.fc1(self.pool(x)))))
+        self.channel_weights = weights.detach()
+        return x * weights
 
 
 class CBAM(nn.Module):
@@ -198,6 +238,9 @@ class CBAM(nn.Module):
     max-pooled descriptors, summed, sigmoid. Then spatial attention: a
     ``spatial_kernel`` x ``spatial_kernel`` convolution (with batch norm, as in
     the authors' code) on the channel-wise average and max maps, sigmoid.
+    After a forward pass, :attr:`channel_weights` ``(N, C, 1, 1)`` and
+    :attr:`spatial_weights` ``(N, 1, H, W)`` hold the last batch's two
+    attention maps, in [0, 1] (detached).
     """
 
     def __init__(self, channels: int, reduction: int = 16, spatial_kernel: int = 7) -> None:
@@ -214,19 +257,29 @@ class CBAM(nn.Module):
             nn.Conv2d(2, 1, spatial_kernel, padding=same_padding(spatial_kernel), bias=False),
             nn.BatchNorm2d(1),
         )
+        self.channel_weights: torch.Tensor | None = None
+        self.spatial_weights: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         avg = torch.mean(x, dim=(2, 3), keepdim=True)
         peak = torch.amax(x, dim=(2, 3), keepdim=True)
-        x = x * torch.sigmoid(self.mlp(avg) + self.mlp(peak))
+        channel = torch.sigmoid(self.mlp(avg) + self.mlp(peak))
+        x = x * channel
         descriptor = torch.cat(
             [torch.mean(x, dim=1, keepdim=True), torch.amax(x, dim=1, keepdim=True)], dim=1
         )
-        return x * torch.sigmoid(self.spatial(descriptor))
+        spatial = torch.sigmoid(self.spatial(descriptor))
+        self.channel_weights, self.spatial_weights = channel.detach(), spatial.detach()
+        return x * spatial
 
 
 class SeparableConv2d(nn.Module):
-    """Xception's separable convolution: depthwise k x k then pointwise 1x1, nothing between."""
+    """Xception's separable convolution: depthwise k x k, then pointwise 1x1.
+
+    Nothing sits between the two by default, as in Xception (Chollet, 2017,
+    Figure 10 compares no activation, ReLU and ELU there and finds none best);
+    ``activation`` (e.g. ``nn.ReLU``) inserts one to repeat that experiment.
+    """
 
     def __init__(
         self,
@@ -237,6 +290,7 @@ class SeparableConv2d(nn.Module):
         padding: int | None = None,
         dilation: int = 1,
         bias: bool = False,
+        activation: ActivationFactory | None = None,
     ) -> None:
         super().__init__()
         if padding is None:
@@ -245,10 +299,11 @@ class SeparableConv2d(nn.Module):
             in_channels, in_channels, kernel_size, stride=stride, padding=padding,
             dilation=dilation, groups=in_channels, bias=bias,
         )  # fmt: skip
+        self.activation = nn.Identity() if activation is None else activation()
         self.pointwise = nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pointwise(self.depthwise(x))
+        return self.pointwise(self.activation(self.depthwise(x)))
 
 
 class DepthwiseSeparableConv(nn.Sequential):

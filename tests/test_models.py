@@ -35,7 +35,7 @@ def test_register_model_rejects_a_second_builder_under_the_same_name():
 
 
 def test_get_model_passes_keyword_arguments():
-    model = get_model("lenet5", num_classes=3, in_channels=3, input_size=32)
+    model = get_model("lenet5", num_classes=3, in_channels=3)
     assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 3)
 
 
@@ -45,7 +45,7 @@ def test_every_model_builds_runs_and_is_countable(name):
 
     torch.manual_seed(0)
     model = get_model(name)
-    shape = (2, *model_info(name).input_size)
+    shape = (2, *model_info(name).image_shape)
     out = model(torch.randn(shape))
     assert out.ndim == 2 and out.shape[0] == 2
     out.sum().backward()
@@ -65,12 +65,12 @@ def test_every_model_builds_runs_and_is_countable(name):
         assert analysis.receptive_field(model, single).size == 1
 
 
-def test_register_model_validates_input_size():
+def test_register_model_validates_image_shape():
     def some_new_model() -> nn.Module:
         return nn.Identity()
 
-    with pytest.raises(ValueError, match="input_size"):
-        register_model(input_size=(28, 28))(some_new_model)
+    with pytest.raises(ValueError, match="image_shape"):
+        register_model(image_shape=(28, 28))(some_new_model)
     assert "some_new_model" not in list_models()
 
 
@@ -84,7 +84,7 @@ def test_lenet5_parameters_by_hand():
 def test_lenet5_feature_map_sizes_follow_the_paper():
     # LeCun et al. 1998: C1 6@28x28, S2 6@14x14, C3 16@10x10, S4 16@5x5, C5 120@1x1.
     features = get_model("lenet5").features
-    x = torch.zeros(1, 1, 28, 28)
+    x = lenet.pad_to_32(torch.zeros(1, 1, 28, 28))  # the paper's 32x32 field
     shapes = {}
     for name, layer in features.named_children():
         x = layer(x)
@@ -131,21 +131,30 @@ def test_modern_variant_uses_relu_max_pool_and_batch_norm():
 
 
 @pytest.mark.parametrize("size, padding", [(28, 2), (32, 0), (30, 1)])
-def test_input_size_sets_c1_padding(size, padding):
-    model = lenet.LeNet5(input_size=size)
-    assert model.features.c1.padding == (padding, padding)
-    assert model(torch.zeros(1, 1, size, size)).shape == (1, 10)
+def test_smaller_images_are_centred_in_a_32x32_field(size, padding):
+    torch.manual_seed(0)
+    model = lenet.LeNet5().eval()
+    x = torch.randn(2, 1, size, size)
+    by_hand = torch.zeros(2, 1, 32, 32)
+    by_hand[:, :, padding : padding + size, padding : padding + size] = x
+    assert torch.equal(model(x), model(by_hand))
+    assert model(x).shape == (2, 10)
+
+
+@pytest.mark.parametrize("size", [33, 27])
+def test_lenet5_rejects_images_it_cannot_centre(size):
+    with pytest.raises(ValueError, match="at most 32x32 with an even margin"):
+        lenet.LeNet5()(torch.zeros(1, 1, size, size))
 
 
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(input_size=33), "input_size"),
-        (dict(input_size=27), "input_size"),
         (dict(in_channels=0), "in_channels"),
         (dict(num_classes=-1), "num_classes"),
         (dict(activation="gelu"), "activation"),
         (dict(pooling="median"), "pooling"),
+        (dict(small_input=False), "small_input"),
     ],
 )
 def test_lenet5_bad_arguments(kwargs, match):

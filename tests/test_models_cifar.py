@@ -52,13 +52,13 @@ def fc(n_in: int, n_out: int) -> int:
 @pytest.mark.parametrize("name", ALL_MODELS)
 def test_registered_input_size(name):
     expected = (1, 28, 28) if name in ("highway_fc_mnist", "conv_zoo_net") else (3, 32, 32)
-    assert model_info(name).input_size == expected
+    assert model_info(name).image_shape == expected
 
 
 @pytest.mark.parametrize("name", ALL_MODELS)
 def test_count_macs_matches_pytorch_flop_counter(name):
     model = get_model(name).eval()
-    shape = (1, *model_info(name).input_size)
+    shape = (1, *model_info(name).image_shape)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         out = model(torch.zeros(shape))
     assert out.shape == (1, 10)
@@ -121,7 +121,7 @@ def test_wrn_group_shapes_and_blocks():
 
 
 def test_wrn_block_is_pre_activation_with_identity_shortcut():
-    block = wrn.WideBasicBlock(8, 8).double().eval()
+    block = wrn.WideBlock(8, 8).double().eval()
     with torch.no_grad():
         block.bn1.running_mean.fill_(0.3)  # a BN on the shortcut would change x
         block.conv2.weight.zero_()
@@ -129,7 +129,7 @@ def test_wrn_block_is_pre_activation_with_identity_shortcut():
     # The identity path carries x untouched: no BN or ReLU on it, none after the addition.
     assert torch.equal(block(x), x)
     # The projection shortcut reads the pre-activated input: relu(bn1(x)).
-    block = wrn.WideBasicBlock(4, 6, stride=2).double().eval()
+    block = wrn.WideBlock(4, 6, stride=2).double().eval()
     with torch.no_grad():
         block.conv2.weight.zero_()
     expected = F.conv2d(F.relu(block.bn1(x[:, :4])), block.shortcut.weight, stride=2)
@@ -137,7 +137,7 @@ def test_wrn_block_is_pre_activation_with_identity_shortcut():
 
 
 def test_wrn_dropout_between_the_convolutions():
-    model = get_model("wrn_16_8", dropout_rate=0.3, width_multiplier=0.25)
+    model = get_model("wrn_16_8", dropout=0.3, width_multiplier=0.25)
     dropouts = [m for m in model.modules() if isinstance(m, nn.Dropout)]
     assert len(dropouts) == 6 and all(d.p == 0.3 for d in dropouts)
     plain = get_model("wrn_16_8", width_multiplier=0.25)
@@ -150,7 +150,7 @@ def test_wrn_dropout_between_the_convolutions():
         (dict(depth=27, widen_factor=10), ValueError, "depth"),
         (dict(depth=4, widen_factor=1), ValueError, "depth"),
         (dict(depth=28, widen_factor=0), ValueError, "widen_factor"),
-        (dict(depth=28, widen_factor=2, dropout_rate=1.0), ValueError, "dropout_rate"),
+        (dict(depth=28, widen_factor=2, dropout=1.0), ValueError, "dropout"),
         (dict(depth=28, widen_factor=2, in_channels=0), ValueError, "in_channels"),
     ],
 )
@@ -445,7 +445,7 @@ def test_highway_networks_parameters_and_macs_by_hand():
 
 
 def test_highway_fc_other_input_sizes():
-    model = get_model("highway_fc_mnist", in_channels=3, input_size=32)
+    model = get_model("highway_fc_mnist", in_channels=3, image_size=32)
     assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
 
 

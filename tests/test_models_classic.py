@@ -51,8 +51,8 @@ def torchvision_meta(name: str) -> dict:
 
 def test_registered_with_their_default_inputs():
     assert set(ALL) <= set(list_models())
-    assert all(model_info(name).input_size == IMAGENET for name in SMALL)
-    assert model_info("nin").input_size == (3, 32, 32)
+    assert all(model_info(name).image_shape == IMAGENET for name in SMALL)
+    assert model_info("nin").image_shape == (3, 32, 32)
 
 
 @pytest.mark.parametrize("name", TWINS)
@@ -271,7 +271,7 @@ RECEPTIVE_FIELDS = {
 @pytest.mark.parametrize("name", ALL)
 def test_receptive_field_and_macs_are_countable(name):
     model = on_meta(name)
-    shape = (1, *model_info(name).input_size)
+    shape = (1, *model_info(name).image_shape)
     assert analysis.receptive_field(model, shape).size == distill_receptive_field(
         RECEPTIVE_FIELDS[name]
     )
@@ -351,7 +351,7 @@ def test_width_multiplier_scales_vgg():
         (nin.nin, {"width_multiplier": -0.5}, ValueError,
          "width_multiplier must be a positive finite number, got -0.5"),
         (nin.nin, {"dropout": -0.1}, ValueError, r"dropout must be a number in \[0, 1\)"),
-        (nin.nin, {"small_input": True}, TypeError, "small_input"),
+        (nin.nin, {"small_input": False}, ValueError, "small_input must be True"),
     ],
 )  # fmt: skip
 def test_bad_arguments_are_named(build, kwargs, error, message):

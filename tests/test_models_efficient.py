@@ -43,7 +43,7 @@ def bn_params(model: nn.Module) -> int:
 
 def test_all_registered_for_imagenet_input():
     assert set(ALL) <= set(list_models())
-    assert all(model_info(name).input_size == (3, 224, 224) for name in ALL)
+    assert all(model_info(name).image_shape == (3, 224, 224) for name in ALL)
 
 
 # --- torchvision twins --------------------------------------------------------------------------
@@ -310,7 +310,7 @@ def test_bad_arguments_name_the_parameter(name, kwargs, error, match):
         (lambda: mobilenet.mobilenet_v1(resolution_multiplier=float("nan")), ValueError,
          "resolution_multiplier must be a positive finite number, got nan"),
         (lambda: mobilenet.mobilenet_v1(resolution_multiplier=0.001), ValueError, "at least 1"),
-        (lambda: mobilenet.mobilenet_v2(dropout=1.0), ValueError, r"dropout must be in \[0, 1\), got 1.0"),
+        (lambda: mobilenet.mobilenet_v2(dropout=1.0), ValueError, r"dropout must be a number in \[0, 1\), got 1.0"),
         (lambda: densenet.DenseNet(block_config=()), ValueError, "block_config must be a non-empty"),
         (lambda: densenet.DenseNet(compression=0), ValueError, r"compression must be in \(0, 1\], got 0"),
         (lambda: densenet.densenet121(growth_rate=12), TypeError, "growth_rate is fixed"),

@@ -56,9 +56,9 @@ def map_sizes(model: nn.Module, x: torch.Tensor, names: list[str]) -> dict[str, 
 
 def test_builders_are_registered_with_their_default_inputs():
     assert {"googlenet", "inception_v3", "xception"} <= set(list_models())
-    assert model_info("googlenet").input_size == (3, 224, 224)
-    assert model_info("inception_v3").input_size == (3, 299, 299)
-    assert model_info("xception").input_size == (3, 299, 299)
+    assert model_info("googlenet").image_shape == (3, 224, 224)
+    assert model_info("inception_v3").image_shape == (3, 299, 299)
+    assert model_info("xception").image_shape == (3, 299, 299)
 
 
 # ---------------------------------------------------------------------------

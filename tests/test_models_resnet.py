@@ -46,7 +46,7 @@ def torchvision_meta(name: str) -> dict:
 
 def test_all_variants_are_registered_for_imagenet_input():
     assert set(ALL) <= set(list_models())
-    assert all(model_info(name).input_size == (3, 224, 224) for name in ALL)
+    assert all(model_info(name).image_shape == (3, 224, 224) for name in ALL)
 
 
 @pytest.mark.parametrize("name", TWINS)

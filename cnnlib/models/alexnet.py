@@ -20,14 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 
-from cnnlib._checks import boolean, positive_int, positive_number, probability
-from cnnlib.models import build_variant, register_model
+from cnnlib._checks import boolean, positive_int, probability
+from cnnlib.models._common import ImageClassifier
+from cnnlib.models._registry import build_variant, register_model
 
-__all__ = ["ConvSpec", "AlexNet", "VARIANTS", "alexnet", "zfnet"]
+__all__ = ["ConvSpec", "AlexNet", "VARIANTS", "alexnet", "alexnet_2012", "zfnet"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class ConvSpec:
         pool: a 3x3, stride-2 max-pool follows the ReLU.
         normalize: a local response normalization follows (after the pool if
             there is one: Zeiler and Fergus's order).
+        groups: groups of the convolution; 2 for the layers of the 2012
+            network that each GPU computed on its own half of the channels.
     """
 
     out_channels: int
@@ -50,9 +54,19 @@ class ConvSpec:
     padding: int = 0
     pool: bool = False
     normalize: bool = False
+    groups: int = 1
 
 
-class AlexNet(nn.Module):
+def _check_layers(layers: object) -> None:
+    if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or not layers:
+        raise ValueError(f"AlexNet: layers must be a non-empty sequence of ConvSpec, got {layers!r}")
+    for spec in layers:
+        if not isinstance(spec, ConvSpec):
+            raise TypeError(f"AlexNet: layers must hold ConvSpec instances, got {spec!r}")
+        positive_int("AlexNet", "ConvSpec.groups", spec.groups)
+
+
+class AlexNet(ImageClassifier):
     """Convolutions with ReLU (some followed by max-pooling), then an MLP classifier.
 
     ``features`` holds, for every :class:`ConvSpec`, a convolution, a ReLU and,
@@ -87,8 +101,10 @@ class AlexNet(nn.Module):
             outputs 4x4 instead of ``pooled_size``, so the first linear layer
             reads ``4·4·C`` features. Everything else (channels, kernels of the
             other layers, normalization, classifier widths) is unchanged.
-        width_multiplier: ``α``; every convolution's channels and the hidden
-            linear widths become ``max(1, round(c·α))``. At 1.0 nothing changes.
+        width_multiplier: ``α``; the hidden linear widths become
+            ``max(1, round(c·α))`` and every convolution's channels ``c·α``
+            rounded to a multiple of the largest ``groups`` (so that grouped
+            layers divide). At 1.0 nothing changes.
 
     Raises:
         ValueError: an argument is out of range (the message names it).
@@ -102,62 +118,45 @@ class AlexNet(nn.Module):
         *,
         num_classes: int = 1000,
         in_channels: int = 3,
+        small_input: bool = False,
+        width_multiplier: float = 1.0,
         hidden_features: int = 4096,
         dropout: float = 0.5,
         pooled_size: int = 6,
         pool_ceil_mode: bool = False,
-        small_input: bool = False,
-        width_multiplier: float = 1.0,
     ) -> None:
-        super().__init__()
-        if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or not layers:
-            raise ValueError(
-                f"AlexNet: layers must be a non-empty sequence of ConvSpec, got {layers!r}"
-            )
-        for spec in layers:
-            if not isinstance(spec, ConvSpec):
-                raise TypeError(f"AlexNet: layers must hold ConvSpec instances, got {spec!r}")
-        positive_ints = {
-            "num_classes": num_classes,
-            "in_channels": in_channels,
-            "hidden_features": hidden_features,
-            "pooled_size": pooled_size,
-        }
-        for name, value in positive_ints.items():
-            positive_int("AlexNet", name, value)
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+            width_multiplier=width_multiplier,
+        )  # fmt: skip
+        _check_layers(layers)
+        positive_int("AlexNet", "hidden_features", hidden_features)
+        positive_int("AlexNet", "pooled_size", pooled_size)
         probability("AlexNet", "dropout", dropout)
         boolean("AlexNet", "pool_ceil_mode", pool_ceil_mode)
-        boolean("AlexNet", "small_input", small_input)
-        positive_number("AlexNet", "width_multiplier", width_multiplier)
-
-        def scaled(channels: int) -> int:
-            return max(1, round(channels * width_multiplier))
-
         features: list[nn.Module] = []
         channels = in_channels
+        divisor = max(spec.groups for spec in layers)  # grouped layers need divisible widths
         for i, spec in enumerate(layers):
             kernel, stride, padding = spec.kernel_size, spec.stride, spec.padding
-            if small_input:
+            if small_input:  # a 3x3 first layer; only the max-pools downsample
                 kernel = 3 if i == 0 else kernel
                 stride, padding = 1, (kernel - 1) // 2
-            out_channels = scaled(spec.out_channels)
+            out_channels = self.scale(spec.out_channels, divisor=divisor)
             features += [
-                nn.Conv2d(channels, out_channels, kernel, stride=stride, padding=padding),
+                nn.Conv2d(channels, out_channels, kernel, stride, padding, groups=spec.groups),
                 nn.ReLU(inplace=True),
             ]
             if spec.pool:
-                features.append(
-                    nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-                    if small_input
-                    else nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=pool_ceil_mode)
-                )
+                pool_padding, ceil_mode = (1, False) if small_input else (0, pool_ceil_mode)
+                features.append(nn.MaxPool2d(3, 2, pool_padding, ceil_mode=ceil_mode))
             if spec.normalize:
                 features.append(nn.LocalResponseNorm(size=5, alpha=5e-4, beta=0.75, k=2.0))
             channels = out_channels
         self.features = nn.Sequential(*features)
         side = 4 if small_input else pooled_size
         self.avgpool = nn.AdaptiveAvgPool2d((side, side))
-        hidden = scaled(hidden_features)
+        hidden = self.scale(hidden_features)
         self.classifier = nn.Sequential(
             nn.Dropout(p=dropout),
             nn.Linear(channels * side * side, hidden),
@@ -185,6 +184,19 @@ VARIANTS: dict[str, dict[str, object]] = {
             ConvSpec(256, 3, padding=1, pool=True),
         ),
     },
+    # Krizhevsky, Sutskever and Hinton (2012), Figure 2: two towers (one per GPU).
+    # conv2, conv4 and conv5 read only their own GPU's half of the channels
+    # (groups=2); conv3 and the linear layers read both halves. LRN after the
+    # ReLUs of conv1 and conv2, before their pools (section 3.5's order).
+    "alexnet_2012": {
+        "layers": (
+            ConvSpec(96, 11, stride=4, padding=2, pool=True, normalize=True),
+            ConvSpec(256, 5, padding=2, pool=True, normalize=True, groups=2),
+            ConvSpec(384, 3, padding=1),
+            ConvSpec(384, 3, padding=1, groups=2),
+            ConvSpec(256, 3, padding=1, pool=True, groups=2),
+        ),
+    },
     # Zeiler and Fergus (2014), Figure 3: map sides 224 → 110 → 55 → 26 → 13 → 13 → 13
     # → 13 → 6.
     "zfnet": {
@@ -200,58 +212,37 @@ VARIANTS: dict[str, dict[str, object]] = {
 }
 
 
-def _build(
-    name: str,
-    num_classes: int,
-    in_channels: int,
-    small_input: bool,
-    width_multiplier: float,
-    kwargs: dict[str, object],
-) -> AlexNet:
-    """``AlexNet(**VARIANTS[name], ...)``; ``kwargs`` may not override the variant's config."""
-    arguments = dict(
-        num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-        width_multiplier=width_multiplier, **kwargs,
-    )  # fmt: skip
-    return build_variant(AlexNet, name, VARIANTS[name], arguments)
+def _build(name: str, arguments: dict[str, Any]) -> AlexNet:
+    return build_variant(AlexNet, VARIANTS, name, arguments)
 
 
-# Both builders take ``num_classes``, ``in_channels``, ``small_input`` and
-# ``width_multiplier`` (see :class:`AlexNet`) and pass further keyword
-# arguments (``hidden_features``, ``dropout``, ``pooled_size``) to it.
-
-
-@register_model(input_size=(3, 224, 224))
-def alexnet(
-    *,
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    small_input: bool = False,
-    width_multiplier: float = 1.0,
-    **kwargs: object,
-) -> AlexNet:
+@register_model
+def alexnet(**kwargs: Any) -> AlexNet:
     """AlexNet as torchvision builds it: 61,100,840 parameters, 0.714 GMACs at 224x224.
 
     This is the one-tower network of Krizhevsky (2014), not the two-GPU network
-    of Krizhevsky et al. (2012). The 2012 network has 96-256-384-384-256
-    filters, splits conv2, conv4 and conv5 into two groups (one per GPU),
-    normalizes after conv1 and conv2, and pools with 3x3 windows of stride 2
-    (overlapping pooling) as here; it has 60,965,224 parameters, which the
-    paper rounds to "60 million". This twin has 135,616 (0.22 %) more than the
-    2012 network and 1,100,840 (1.8 %) more than the paper's round figure.
+    of Krizhevsky et al. (2012) (:func:`alexnet_2012`), which has 96-256-384-384-256
+    filters, splits conv2, conv4 and conv5 into two groups (one per GPU) and
+    normalizes after conv1 and conv2. This twin has 135,616 (0.22 %) more
+    parameters than the 2012 network and 1,100,840 (1.8 %) more than the
+    paper's "60 million".
     """
-    return _build("alexnet", num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("alexnet", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def zfnet(
-    *,
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    small_input: bool = False,
-    width_multiplier: float = 1.0,
-    **kwargs: object,
-) -> AlexNet:
+@register_model
+def alexnet_2012(**kwargs: Any) -> AlexNet:
+    """The two-GPU AlexNet of Krizhevsky et al. (2012): 60,965,224 parameters.
+
+    conv2, conv4 and conv5 are grouped convolutions with two groups, one per
+    GPU; local response normalization follows conv1 and conv2; pools overlap
+    (3x3, stride 2). The paper rounds the count to "60 million".
+    """
+    return _build("alexnet_2012", kwargs)
+
+
+@register_model
+def zfnet(**kwargs: Any) -> AlexNet:
     """ZFNet, the network of Zeiler and Fergus (2014), Figure 3: 62,357,608 parameters.
 
     AlexNet with a 7x7 stride-2 first layer (instead of 11x11 stride 4), a
@@ -263,4 +254,4 @@ def zfnet(
     give the normalization's constants, so AlexNet's are used (see
     :class:`AlexNet`). 1.168 GMACs at 224x224.
     """
-    return _build("zfnet", num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("zfnet", kwargs)

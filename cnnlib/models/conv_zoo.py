@@ -36,19 +36,20 @@ at 7x7 and 32x32 inputs at 8x8.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import torch
 from torch import nn
 
-from cnnlib._checks import positive_int
+from cnnlib._checks import one_of, positive_int
 from cnnlib.layers import (
     ConvBNAct,
     DeformableConvBlock,
     DepthwiseSeparableConv,
     SpatiallySeparableConv,
 )
-from cnnlib.models import register_model
+from cnnlib.models._common import ImageClassifier
+from cnnlib.models._registry import register_model
 
 __all__ = ["ConvKind", "CONV_KINDS", "zoo_conv", "ConvZooNet", "conv_zoo_net"]
 
@@ -98,7 +99,7 @@ def zoo_conv(kind: ConvKind, in_channels: int, out_channels: int, *, groups: int
     raise ValueError(f"zoo_conv: kind must be one of {CONV_KINDS}, got {kind!r}")
 
 
-class ConvZooNet(nn.Module):
+class ConvZooNet(ImageClassifier):
     """``stem`` → ``conv1`` → ``pool1`` → ``conv2`` → ``pool2`` → ``avgpool`` → ``fc``.
 
     See the module docstring for the layout and the kinds of convolution.
@@ -107,9 +108,11 @@ class ConvZooNet(nn.Module):
         conv: the kind of ``conv1`` and ``conv2``.
         num_classes: outputs of ``fc``.
         in_channels: channels of the input image.
-        width: channels of the stem; ``conv1`` and ``conv2`` have ``2·width``.
+        small_input: must be True (the network is built for small images).
+        width_multiplier: scales ``width``: ``round(width · α)``.
+        width: channels of the stem; ``conv1`` and ``conv2`` have twice as many.
         groups: groups of the grouped convolutions (``conv="grouped"`` only);
-            must divide ``width``.
+            must divide the (scaled) width.
 
     Raises:
         ValueError: an argument is out of range (the message names it).
@@ -121,15 +124,19 @@ class ConvZooNet(nn.Module):
         *,
         num_classes: int = 10,
         in_channels: int = 1,
+        small_input: bool = True,
+        width_multiplier: float = 1.0,
         width: int = 32,
         groups: int = 4,
     ) -> None:
-        super().__init__()
-        if conv not in CONV_KINDS:
-            raise ValueError(f"ConvZooNet: conv must be one of {CONV_KINDS}, got {conv!r}")
-        for name, value in (("num_classes", num_classes), ("in_channels", in_channels),
-                            ("width", width), ("groups", groups)):  # fmt: skip
-            positive_int("ConvZooNet", name, value)
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+            width_multiplier=width_multiplier, small_only=True,
+        )  # fmt: skip
+        one_of("ConvZooNet", "conv", conv, CONV_KINDS)
+        positive_int("ConvZooNet", "width", width)
+        positive_int("ConvZooNet", "groups", groups)
+        width = self.scale(width)
         if conv == "grouped" and width % groups:
             raise ValueError(f"ConvZooNet: groups ({groups}) must divide width ({width})")
         self.conv = conv
@@ -147,16 +154,11 @@ class ConvZooNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-@register_model(input_size=(1, 28, 28))
-def conv_zoo_net(
-    *, conv: ConvKind = "standard", num_classes: int = 10, in_channels: int = 1,
-    width: int = 32, groups: int = 4,
-) -> ConvZooNet:  # fmt: skip
+@register_model(image_shape=(1, 28, 28))
+def conv_zoo_net(**kwargs: Any) -> ConvZooNet:
     """The convolution-zoo CNN for 28x28x1 (or, with ``in_channels=3``, 32x32x3) images.
 
     ``conv`` picks the kind of its two middle convolutions (see
     :mod:`cnnlib.models.conv_zoo`); ``groups`` applies to ``conv="grouped"``.
     """
-    return ConvZooNet(
-        conv, num_classes=num_classes, in_channels=in_channels, width=width, groups=groups
-    )
+    return ConvZooNet(**kwargs)

@@ -24,29 +24,40 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.utils.checkpoint import checkpoint
 
-from cnnlib._checks import boolean, positive_int, positive_number
-from cnnlib.models import register_model
+from cnnlib._checks import boolean, positive_int, positive_ints
+from cnnlib.models._common import ImageClassifier, init_he
+from cnnlib.models._registry import build_variant, register_model
 
-__all__ = ["DenseLayer", "DenseBlock", "Transition", "DenseNet", "densenet121"]
+__all__ = [
+    "DenseLayer", "DenseBlock", "Transition", "DenseNet", "VARIANTS", "densenet121",
+    "densenet_bc_100_12",
+]  # fmt: skip
 
 
 class DenseLayer(nn.Module):
     """BN → ReLU → 1x1 conv (``bn_size * growth_rate``) → BN → ReLU → 3x3 conv (``growth_rate``).
 
-    Reads ``in_channels`` (everything concatenated so far) and returns only the
-    ``growth_rate`` new channels; :class:`DenseBlock` concatenates them.
+    Reads the concatenation of everything so far (``in_channels``, given as a
+    list of the block's feature maps) and returns only the ``growth_rate`` new
+    channels; :class:`DenseBlock` collects them. With ``memory_efficient``
+    the concatenation and the bottleneck are recomputed in the backward pass
+    instead of stored (:func:`torch.utils.checkpoint.checkpoint`, as in
+    torchvision and Pleiss et al., 2017): training memory then grows linearly
+    with the layers of a block instead of quadratically, for about one more
+    forward pass of compute.
     """
 
-    def __init__(self, in_channels: int, growth_rate: int, bn_size: int) -> None:
+    def __init__(
+        self, in_channels: int, growth_rate: int, bn_size: int, memory_efficient: bool = False
+    ) -> None:
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("growth_rate", growth_rate),
-                            ("bn_size", bn_size)):  # fmt: skip
-            positive_int("DenseLayer", name, value)
         inner = bn_size * growth_rate
         self.norm1 = nn.BatchNorm2d(in_channels)
         self.relu1 = nn.ReLU(inplace=True)
@@ -54,9 +65,18 @@ class DenseLayer(nn.Module):
         self.norm2 = nn.BatchNorm2d(inner)
         self.relu2 = nn.ReLU(inplace=True)
         self.conv2 = nn.Conv2d(inner, growth_rate, kernel_size=3, padding=1, bias=False)
+        self.memory_efficient = memory_efficient
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv1(self.relu1(self.norm1(x)))
+    def bottleneck(self, *features: torch.Tensor) -> torch.Tensor:
+        """The 1x1 convolution on the concatenated features (the part worth recomputing)."""
+        return self.conv1(self.relu1(self.norm1(torch.cat(features, dim=1))))
+
+    def forward(self, features: torch.Tensor | list[torch.Tensor]) -> torch.Tensor:
+        inputs = [features] if isinstance(features, torch.Tensor) else features
+        if self.memory_efficient and torch.is_grad_enabled():
+            x = checkpoint(self.bottleneck, *inputs, use_reentrant=False)
+        else:
+            x = self.bottleneck(*inputs)
         return self.conv2(self.relu2(self.norm2(x)))
 
 
@@ -67,18 +87,25 @@ class DenseBlock(nn.Module):
     channels: the block input and the outputs of layers ``1 … j - 1``.
     """
 
-    def __init__(self, num_layers: int, in_channels: int, growth_rate: int, bn_size: int) -> None:
+    def __init__(
+        self,
+        num_layers: int,
+        in_channels: int,
+        growth_rate: int,
+        bn_size: int,
+        memory_efficient: bool = False,
+    ) -> None:
         super().__init__()
-        positive_int("DenseBlock", "num_layers", num_layers)
         for j in range(num_layers):
-            layer = DenseLayer(in_channels + j * growth_rate, growth_rate, bn_size)
+            layer = DenseLayer(in_channels + j * growth_rate, growth_rate, bn_size, memory_efficient)
             self.add_module(f"denselayer{j + 1}", layer)
         self.out_channels = in_channels + num_layers * growth_rate
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = [x]
         for layer in self.children():
-            x = torch.cat([x, layer(x)], dim=1)
-        return x
+            features.append(layer(features))
+        return torch.cat(features, dim=1)
 
 
 class Transition(nn.Sequential):
@@ -97,10 +124,21 @@ class Transition(nn.Sequential):
         )
 
 
-class DenseNet(nn.Module):
+class DenseNet(ImageClassifier):
     """Stem, dense blocks separated by transitions, BN, ReLU, global average pool, linear.
 
     Args:
+        num_classes: outputs of ``classifier``.
+        in_channels: channels of the input image.
+        small_input: a stem for 28x28 / 32x32 images: ``conv0`` becomes a 3x3
+            convolution with stride 1 and padding 1 (instead of 7x7, stride 2,
+            padding 3) and ``pool0`` is left out; nothing else changes. This is
+            the CIFAR stem of the paper. The first block then runs at the input
+            resolution.
+        width_multiplier: ``α``; ``growth_rate`` and ``num_init_features`` become
+            ``max(1, round(α · value))``, which scales every layer's channels
+            (``bn_size`` and ``compression`` are ratios and stay). At 1.0
+            nothing changes.
         growth_rate: ``k``, the channels each dense layer adds.
         block_config: dense layers per block, e.g. ``(6, 12, 24, 16)`` for DenseNet-121.
         num_init_features: channels of the stem convolution (the paper: ``2k``).
@@ -108,75 +146,53 @@ class DenseNet(nn.Module):
             channels (the paper: 4).
         compression: ``θ``; a transition keeps ``floor(θ · m)`` of its ``m``
             input channels (the paper's DenseNet-BC: 0.5).
-        num_classes: outputs of ``classifier``.
-        in_channels: channels of the input image.
-        small_input: a stem for 28x28 / 32x32 images: ``conv0`` becomes a 3x3
-            convolution with stride 1 and padding 1 (instead of 7x7, stride 2,
-            padding 3) and ``pool0`` is left out; nothing else changes. The
-            first block then runs at the input resolution and the last at 1/8
-            of it (4x4 for 32x32 inputs).
-        width_multiplier: ``α``; ``growth_rate`` and ``num_init_features`` become
-            ``max(1, round(α · value))``, which scales every layer's channels
-            (``bn_size`` and ``compression`` are ratios and stay). At 1.0
-            nothing changes.
+        memory_efficient: recompute each layer's concatenation and bottleneck
+            in the backward pass (see :class:`DenseLayer`); same outputs and
+            gradients, less memory.
 
     Raises:
         ValueError: an argument is out of range (the message names it).
-        TypeError: ``small_input`` is not a bool.
+        TypeError: a flag is not a bool.
     """
 
     def __init__(
         self,
         *,
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        small_input: bool = False,
+        width_multiplier: float = 1.0,
         growth_rate: int = 32,
         block_config: Sequence[int] = (6, 12, 24, 16),
         num_init_features: int = 64,
         bn_size: int = 4,
         compression: float = 0.5,
-        num_classes: int = 1000,
-        in_channels: int = 3,
-        small_input: bool = False,
-        width_multiplier: float = 1.0,
+        memory_efficient: bool = False,
     ) -> None:
-        super().__init__()
-        for name, value in (("growth_rate", growth_rate), ("num_init_features", num_init_features),
-                            ("bn_size", bn_size), ("num_classes", num_classes),
-                            ("in_channels", in_channels)):  # fmt: skip
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+            width_multiplier=width_multiplier,
+        )  # fmt: skip
+        for name, value in (("growth_rate", growth_rate), ("bn_size", bn_size),
+                            ("num_init_features", num_init_features)):  # fmt: skip
             positive_int("DenseNet", name, value)
-        if (
-            isinstance(block_config, (str, bytes))
-            or not isinstance(block_config, Sequence)
-            or len(block_config) == 0
-            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in block_config)
-        ):
-            raise ValueError(
-                f"DenseNet: block_config must be a non-empty sequence of positive ints, "
-                f"got {block_config!r}"
-            )
-        if (
-            not isinstance(compression, (int, float))
-            or isinstance(compression, bool)
-            or not 0 < compression <= 1
-        ):
+        positive_ints("DenseNet", "block_config", block_config)
+        if not isinstance(compression, (int, float)) or not 0 < compression <= 1:
             raise ValueError(f"DenseNet: compression must be in (0, 1], got {compression!r}")
-        boolean("DenseNet", "small_input", small_input)
-        positive_number("DenseNet", "width_multiplier", width_multiplier)
-        growth_rate = max(1, round(growth_rate * width_multiplier))
-        channels = max(1, round(num_init_features * width_multiplier))
-
-        stem: list[tuple[str, nn.Module]]
-        if small_input:
-            stem = [("conv0", nn.Conv2d(in_channels, channels, kernel_size=3, padding=1, bias=False))]
-        else:
-            stem = [("conv0", nn.Conv2d(in_channels, channels, kernel_size=7, stride=2, padding=3,
-                                        bias=False))]  # fmt: skip
-        stem += [("norm0", nn.BatchNorm2d(channels)), ("relu0", nn.ReLU(inplace=True))]
+        boolean("DenseNet", "memory_efficient", memory_efficient)
+        growth_rate = self.scale(growth_rate)
+        channels = self.scale(num_init_features)
+        kernel, stride, padding = (3, 1, 1) if small_input else (7, 2, 3)
+        stem = [
+            ("conv0", nn.Conv2d(in_channels, channels, kernel, stride, padding, bias=False)),
+            ("norm0", nn.BatchNorm2d(channels)),
+            ("relu0", nn.ReLU(inplace=True)),
+        ]
         if not small_input:
             stem.append(("pool0", nn.MaxPool2d(kernel_size=3, stride=2, padding=1)))
         self.features = nn.Sequential(OrderedDict(stem))
-
         for i, num_layers in enumerate(block_config):
-            block = DenseBlock(num_layers, channels, growth_rate, bn_size)
+            block = DenseBlock(num_layers, channels, growth_rate, bn_size, memory_efficient)
             self.features.add_module(f"denseblock{i + 1}", block)
             channels = block.out_channels
             if i != len(block_config) - 1:
@@ -186,18 +202,7 @@ class DenseNet(nn.Module):
         self.features.add_module("norm5", nn.BatchNorm2d(channels))
         self.classifier = nn.Linear(channels, num_classes)
         self.growth_rate = growth_rate
-        self._initialise()
-
-    def _initialise(self) -> None:
-        """He et al. (2015) normal init for convolutions; BN starts as identity; zero linear bias."""
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight)
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
-                nn.init.zeros_(module.bias)
+        init_he(self, mode="fan_in")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.features(x))
@@ -205,11 +210,25 @@ class DenseNet(nn.Module):
         return self.classifier(x)
 
 
-@register_model(input_size=(3, 224, 224))
-def densenet121(
-    *, num_classes: int = 1000, in_channels: int = 3, small_input: bool = False,
-    width_multiplier: float = 1.0, **kwargs: object,
-) -> DenseNet:  # fmt: skip
+#: Each variant's configuration.
+VARIANTS: dict[str, dict[str, object]] = {
+    "densenet121": {
+        "growth_rate": 32, "block_config": (6, 12, 24, 16), "num_init_features": 64, "bn_size": 4,
+    },
+    # The paper's CIFAR DenseNet-BC (L = 100, k = 12): three blocks of (100 - 4) / 6 = 16
+    # bottleneck layers, a 2k-channel stem.
+    "densenet_bc_100_12": {
+        "growth_rate": 12, "block_config": (16, 16, 16), "num_init_features": 24, "bn_size": 4,
+    },
+}  # fmt: skip
+
+
+def _build(name: str, arguments: dict[str, Any]) -> DenseNet:
+    return build_variant(DenseNet, VARIANTS, name, arguments)
+
+
+@register_model
+def densenet121(**kwargs: Any) -> DenseNet:
     """DenseNet-121 (DenseNet-BC, Huang et al., 2017, Table 1): torchvision's twin.
 
     ``growth_rate=32``, ``bn_size=4``, ``block_config=(6, 12, 24, 16)``,
@@ -217,22 +236,17 @@ def densenet121(
     blocks are 64 + 6·32 = 256, 128 + 12·32 = 512, 256 + 24·32 = 1024 and
     512 + 16·32 = 1024: 7,978,856 parameters and 2.834 GMACs at 224x224.
     The paper gives no parameter count for its ImageNet models (only a plot);
-    torchvision's numbers are the reference. Other keyword arguments
-    (``compression``) go to :class:`DenseNet`.
+    torchvision's numbers are the reference.
     """
-    fixed = sorted(set(kwargs) & {"growth_rate", "block_config", "num_init_features", "bn_size"})
-    if fixed:
-        raise TypeError(
-            f"densenet121: {', '.join(fixed)} is fixed by this variant; build DenseNet(...) to change it"
-        )
-    return DenseNet(
-        growth_rate=32,
-        block_config=(6, 12, 24, 16),
-        num_init_features=64,
-        bn_size=4,
-        num_classes=num_classes,
-        in_channels=in_channels,
-        small_input=small_input,
-        width_multiplier=width_multiplier,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    return _build("densenet121", kwargs)
+
+
+@register_model(image_shape=(3, 32, 32))
+def densenet_bc_100_12(**kwargs: Any) -> DenseNet:
+    """DenseNet-BC (L = 100, k = 12) for CIFAR (Huang et al., 2017, Table 2: 0.8 M parameters).
+
+    A 3x3 stem with 24 channels, three dense blocks of 16 bottleneck layers
+    (32x32, 16x16, 8x8) and transitions with compression 0.5. Built with
+    ``small_input=True`` by default, the CIFAR stem.
+    """
+    return _build("densenet_bc_100_12", {"small_input": True, **kwargs})

@@ -17,90 +17,30 @@ whose 7x7x3x64 = 9,408 weights cost 118 M MACs at 112x112, and 463 K / 1,072 K
 parameters for modules 4c / 5a, whose 5x5 versions have 509,440 / 1,042,432
 convolution weights. So neither build reproduces the 6.8 M to within 1 %.
 
-:class:`ConvBNReLU` and :func:`check_builder_args` are shared with the
-Inception-v3 and Xception files (:mod:`cnnlib.models.inception`,
-:mod:`cnnlib.models.xception`).
+Every convolution is a :class:`~cnnlib.layers.ConvBNReLU` (torchvision's
+``BasicConv2d``).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
 
-from cnnlib._checks import boolean, positive_int, positive_number, probability
-from cnnlib.models import register_model
+from cnnlib._checks import boolean, one_of, probability
+from cnnlib.layers import ConvBNReLU
+from cnnlib.models._common import ImageClassifier
+from cnnlib.models._registry import register_model
 
 __all__ = [
-    "ConvBNReLU",
     "GoogLeNet",
     "GoogLeNetOutputs",
     "Inception",
     "InceptionAux",
     "INCEPTION_CONFIG",
-    "check_builder_args",
     "googlenet",
-    "scale_channels",
 ]
-
-#: torchvision's (and the TensorFlow models') batch-norm epsilon for the Inception family.
-BN_EPS = 1e-3
-
-
-def check_builder_args(
-    owner: str,
-    *,
-    num_classes: object,
-    in_channels: object,
-    small_input: object,
-    width_multiplier: object,
-) -> None:
-    """Validate the arguments every model of the Inception family accepts.
-
-    Raises:
-        ValueError: ``num_classes`` or ``in_channels`` is not a positive int, or
-            ``width_multiplier`` is not a positive finite number.
-        TypeError: ``small_input`` is not a bool.
-    """
-    positive_int(owner, "num_classes", num_classes)
-    positive_int(owner, "in_channels", in_channels)
-    boolean(owner, "small_input", small_input)
-    positive_number(owner, "width_multiplier", width_multiplier)
-
-
-def scale_channels(channels: int, width_multiplier: float) -> int:
-    """``round(channels * width_multiplier)``, at least 1 (unchanged at 1.0)."""
-    return max(1, round(channels * width_multiplier))
-
-
-class ConvBNReLU(nn.Module):
-    """Convolution (no bias), batch norm (eps 1e-3) and ReLU as ``conv``, ``bn``, ``relu``.
-
-    The unit every convolution of GoogLeNet and Inception-v3 is made of in
-    torchvision (its ``BasicConv2d``); the child names give the same
-    ``state_dict`` keys. (:class:`cnnlib.layers.ConvBNAct` computes the same but
-    names its children ``0``, ``1``, ``2``.)
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | tuple[int, int],
-        stride: int = 1,
-        padding: int | tuple[int, int] = 0,
-    ) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(
-            in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False
-        )
-        self.bn = nn.BatchNorm2d(out_channels, eps=BN_EPS)
-        self.relu = nn.ReLU(inplace=True)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.relu(self.bn(self.conv(x)))
-
 
 class Inception(nn.Module):
     """The Inception module of Figure 2(b): four parallel branches, concatenated.
@@ -111,6 +51,11 @@ class Inception(nn.Module):
     ``branch4``: 3x3 max-pool (stride 1) then 1x1 projection (``pool_proj``).
     Every branch keeps the spatial size; the output has
     ``n1x1 + n3x3 + n5x5 + pool_proj`` channels (:attr:`out_channels`).
+
+    With ``reductions=False`` it is the naive module of Figure 2(a): the 3x3
+    and 5x5 convolutions read the input directly, and the pooled input is
+    concatenated as it is (``in_channels`` channels, no projection), so the
+    output has ``n1x1 + n3x3 + n5x5 + in_channels`` channels.
     """
 
     def __init__(
@@ -123,24 +68,29 @@ class Inception(nn.Module):
         n5x5: int,
         pool_proj: int,
         branch3_kernel_size: int = 3,
+        reductions: bool = True,
     ) -> None:
         super().__init__()
+        k = branch3_kernel_size
+
+        def reduced(reduce: int, out: int, kernel: int) -> nn.Sequential:
+            """A 1x1 reduction then the k x k convolution (only the latter without reductions)."""
+            if not reductions:
+                return nn.Sequential(ConvBNReLU(in_channels, out, kernel, padding=kernel // 2))
+            return nn.Sequential(
+                ConvBNReLU(in_channels, reduce, kernel_size=1),
+                ConvBNReLU(reduce, out, kernel_size=kernel, padding=kernel // 2),
+            )
+
         self.branch1 = ConvBNReLU(in_channels, n1x1, kernel_size=1)
-        self.branch2 = nn.Sequential(
-            ConvBNReLU(in_channels, n3x3_reduce, kernel_size=1),
-            ConvBNReLU(n3x3_reduce, n3x3, kernel_size=3, padding=1),
-        )
-        self.branch3 = nn.Sequential(
-            ConvBNReLU(in_channels, n5x5_reduce, kernel_size=1),
-            ConvBNReLU(
-                n5x5_reduce, n5x5, kernel_size=branch3_kernel_size, padding=branch3_kernel_size // 2
-            ),
-        )
-        self.branch4 = nn.Sequential(
-            nn.MaxPool2d(kernel_size=3, stride=1, padding=1),
-            ConvBNReLU(in_channels, pool_proj, kernel_size=1),
-        )
-        self.out_channels = n1x1 + n3x3 + n5x5 + pool_proj
+        self.branch2 = reduced(n3x3_reduce, n3x3, 3)
+        self.branch3 = reduced(n5x5_reduce, n5x5, k)
+        pool = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
+        if reductions:
+            self.branch4 = nn.Sequential(pool, ConvBNReLU(in_channels, pool_proj, kernel_size=1))
+        else:
+            self.branch4 = nn.Sequential(pool)
+        self.out_channels = n1x1 + n3x3 + n5x5 + (pool_proj if reductions else in_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         branches = (self.branch1, self.branch2, self.branch3, self.branch4)
@@ -210,7 +160,7 @@ INCEPTION_CONFIG: dict[str, tuple[int, int, int, int, int, int]] = {
 }
 
 
-class GoogLeNet(nn.Module):
+class GoogLeNet(ImageClassifier):
     """GoogLeNet: a stem, nine Inception modules in three stages, global pooling, linear.
 
     At 224x224 the stem (7x7/2 conv, 3x3/2 max-pool, 1x1 conv, 3x3 conv, 3x3/2
@@ -270,25 +220,15 @@ class GoogLeNet(nn.Module):
         dropout: float = 0.2,
         dropout_aux: float = 0.7,
     ) -> None:
-        super().__init__()
-        check_builder_args(
-            "GoogLeNet",
-            num_classes=num_classes,
-            in_channels=in_channels,
-            small_input=small_input,
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
             width_multiplier=width_multiplier,
-        )
+        )  # fmt: skip
+        one_of("GoogLeNet", "branch3_kernel_size", branch3_kernel_size, (3, 5))
         self.aux_logits = boolean("GoogLeNet", "aux_logits", aux_logits)
-        if branch3_kernel_size not in (3, 5) or isinstance(branch3_kernel_size, bool):
-            raise ValueError(
-                "GoogLeNet: branch3_kernel_size must be 3 (torchvision) or 5 (the paper), "
-                f"got {branch3_kernel_size!r}"
-            )
-        dropout = probability("GoogLeNet", "dropout", dropout)
-        dropout_aux = probability("GoogLeNet", "dropout_aux", dropout_aux)
-
-        def scale(channels: int) -> int:
-            return scale_channels(channels, width_multiplier)
+        probability("GoogLeNet", "dropout", dropout)
+        probability("GoogLeNet", "dropout_aux", dropout_aux)
+        scale = self.scale
 
         if small_input:
             self.conv1 = ConvBNReLU(in_channels, scale(64), kernel_size=3, padding=1)
@@ -368,29 +308,14 @@ class GoogLeNet(nn.Module):
         return logits
 
 
-@register_model(input_size=(3, 224, 224))
-def googlenet(
-    *,
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    small_input: bool = False,
-    width_multiplier: float = 1.0,
-    aux_logits: bool = False,
-    **kwargs: object,
-) -> GoogLeNet:
+@register_model
+def googlenet(**kwargs: Any) -> GoogLeNet:
     """GoogLeNet (Szegedy et al., 2015), torchvision's twin.
 
     Equals ``torchvision.models.googlenet(weights=None, aux_logits=aux_logits,
     init_weights=True)`` (``transform_input=False``): 6,624,904 parameters
     without the auxiliary heads (13,004,888 with them), 1.498 GMACs at 224x224.
-    Further keyword arguments (``branch3_kernel_size``, ``dropout``,
-    ``dropout_aux``) go to :class:`GoogLeNet`.
+    Keyword arguments (``aux_logits``, ``branch3_kernel_size``, ``dropout``,
+    ``dropout_aux``, ...) go to :class:`GoogLeNet`.
     """
-    return GoogLeNet(
-        num_classes=num_classes,
-        in_channels=in_channels,
-        small_input=small_input,
-        width_multiplier=width_multiplier,
-        aux_logits=aux_logits,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    return GoogLeNet(**kwargs)

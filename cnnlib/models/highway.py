@@ -29,16 +29,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import nn
 
-from cnnlib._checks import positive_int, positive_number
+from cnnlib._checks import boolean, one_of, positive_int, positive_ints
 from cnnlib.layers import same_padding
-from cnnlib.models import register_model
+from cnnlib.models._common import ImageClassifier
+from cnnlib.models._registry import build_variant, register_model
 
-__all__ = ["HighwayLayer", "HighwayNetwork", "highway_fc_mnist", "highway_conv_cifar"]
+__all__ = [
+    "HighwayLayer", "HighwayNetwork", "VARIANTS", "highway_fc_mnist", "highway_conv_cifar"
+]  # fmt: skip
 
 LayerKind = Literal["fc", "conv"]
 
@@ -52,7 +55,7 @@ def _check_gate_bias(owner: str, value: object) -> float:
 
 
 class HighwayLayer(nn.Module):
-    """One highway layer: ``y = T(x)·H(x) + (1 − T(x))·x``.
+    """One highway layer: ``y = T(x)·H(x) + (1 − T(x))·x``; with ``gated=False``, ``y = H(x)``.
 
     ``transform`` computes ``H``'s affine part (``H(x) = ReLU(transform(x))``),
     ``gate`` computes the gate's pre-activation (``T(x) = sigmoid(gate(x))``).
@@ -61,7 +64,9 @@ class HighwayLayer(nn.Module):
     'same' padding for ``kind="conv"`` (input ``(N, features, H, W)``); the gate
     is per unit (per channel and position for convolutions). Parameters:
     ``2·(features² + features)`` for ``"fc"``, ``2·(k²·features² + features)``
-    for ``"conv"``.
+    for ``"conv"``; half of that without the gate. After a forward pass,
+    :attr:`gate_values` holds the last batch's ``T(x)`` (detached; None when
+    not gated).
 
     Args:
         features: units (``"fc"``) or channels (``"conv"``) of input and output.
@@ -69,6 +74,8 @@ class HighwayLayer(nn.Module):
         kernel_size: the convolutions' kernel size (``"conv"`` only; odd).
         gate_bias: the initial value of every entry of ``b_T``; negative values
             bias the layer towards carrying its input.
+        gated: False builds the plain layer ``y = H(x)`` (no gate, no carry),
+            the twin a highway layer is compared with.
 
     Raises:
         ValueError: an argument is out of range (the message names it).
@@ -81,36 +88,43 @@ class HighwayLayer(nn.Module):
         kind: LayerKind = "fc",
         kernel_size: int = 3,
         gate_bias: float = DEFAULT_GATE_BIAS,
+        gated: bool = True,
     ) -> None:
         super().__init__()
         positive_int("HighwayLayer", "features", features)
         positive_int("HighwayLayer", "kernel_size", kernel_size)
         gate_bias = _check_gate_bias("HighwayLayer", gate_bias)
-        if kind == "fc":
-            self.transform: nn.Module = nn.Linear(features, features)
-            self.gate: nn.Module = nn.Linear(features, features)
-        elif kind == "conv":
-            if kernel_size % 2 == 0:
-                raise ValueError(f"HighwayLayer: kernel_size must be odd, got {kernel_size!r}")
-            padding = same_padding(kernel_size)
-            self.transform = nn.Conv2d(features, features, kernel_size, padding=padding)
-            self.gate = nn.Conv2d(features, features, kernel_size, padding=padding)
-        else:
-            raise ValueError(f"HighwayLayer: kind must be 'fc' or 'conv', got {kind!r}")
+        one_of("HighwayLayer", "kind", kind, ("fc", "conv"))
+        boolean("HighwayLayer", "gated", gated)
+        if kind == "conv" and kernel_size % 2 == 0:
+            raise ValueError(f"HighwayLayer: kernel_size must be odd, got {kernel_size!r}")
+
+        def affine() -> nn.Module:
+            if kind == "fc":
+                return nn.Linear(features, features)
+            return nn.Conv2d(features, features, kernel_size, padding=same_padding(kernel_size))
+
+        self.transform = affine()
+        self.gate = affine() if gated else None
+        if self.gate is not None:
+            nn.init.constant_(self.gate.bias, gate_bias)
         self.activation = nn.ReLU()
         self.kind = kind
-        nn.init.constant_(self.gate.bias, gate_bias)
+        self.gate_values: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.activation(self.transform(x))
+        if self.gate is None:
+            return h
         t = torch.sigmoid(self.gate(x))
+        self.gate_values = t.detach()
         return t * h + (1 - t) * x
 
     def extra_repr(self) -> str:
-        return f"kind={self.kind!r}"
+        return f"kind={self.kind!r}, gated={self.gate is not None}"
 
 
-class HighwayNetwork(nn.Module):
+class HighwayNetwork(ImageClassifier):
     """A stack of highway layers between plain layers that change the size.
 
     ``kind="fc"``: flatten → plain ``Linear`` + ReLU to ``widths[0]`` units →
@@ -134,12 +148,15 @@ class HighwayNetwork(nn.Module):
         depths: highway layers per stage (same length as ``widths``).
         num_classes: outputs of the classifier.
         in_channels: channels of the input image.
-        input_size: height and width of the (square) input; fixes the first
-            linear layer's inputs for ``"fc"`` (``in_channels·input_size²``);
-            ``"conv"`` networks run on any size of at least ``2**(stages-1)``.
-        gate_bias: the initial transform-gate bias of every highway layer.
+        small_input: must be True (the networks are built for small images).
         width_multiplier: scales every width: ``max(1, round(w·m))``; at 1.0
             nothing changes.
+        image_size: side of the (square) input; fixes the first linear layer's
+            inputs for ``"fc"`` (``in_channels·image_size²``); ``"conv"``
+            networks run on any size of at least ``2**(stages-1)``.
+        gate_bias: the initial transform-gate bias of every highway layer.
+        gated: False builds the plain twin: every highway layer becomes
+            ``y = H(x)`` (see :class:`HighwayLayer`).
 
     Raises:
         ValueError: an argument is out of range (the message names it).
@@ -153,35 +170,24 @@ class HighwayNetwork(nn.Module):
         *,
         num_classes: int = 10,
         in_channels: int = 1,
-        input_size: int = 28,
-        gate_bias: float = DEFAULT_GATE_BIAS,
+        small_input: bool = True,
         width_multiplier: float = 1.0,
+        image_size: int = 28,
+        gate_bias: float = DEFAULT_GATE_BIAS,
+        gated: bool = True,
     ) -> None:
-        super().__init__()
-        if kind not in ("fc", "conv"):
-            raise ValueError(f"HighwayNetwork: kind must be 'fc' or 'conv', got {kind!r}")
-        for name, seq in (("widths", widths), ("depths", depths)):
-            if (
-                isinstance(seq, (str, bytes))
-                or not isinstance(seq, Sequence)
-                or len(seq) == 0
-                or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in seq)
-            ):
-                raise ValueError(
-                    f"HighwayNetwork: {name} must be a non-empty sequence of positive ints, "
-                    f"got {seq!r}"
-                )
-        if len(widths) != len(depths):
-            raise ValueError(
-                "HighwayNetwork: widths and depths must have the same length, "
-                f"got {widths!r} and {depths!r}"
-            )
-        for name, value in (("num_classes", num_classes), ("in_channels", in_channels),
-                            ("input_size", input_size)):  # fmt: skip
-            positive_int("HighwayNetwork", name, value)
-        gate_bias = _check_gate_bias("HighwayNetwork", gate_bias)
-        positive_number("HighwayNetwork", "width_multiplier", width_multiplier)
-        sizes = [max(1, round(w * width_multiplier)) for w in widths]
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+            width_multiplier=width_multiplier, small_only=True,
+        )  # fmt: skip
+        one_of("HighwayNetwork", "kind", kind, ("fc", "conv"))
+        positive_ints("HighwayNetwork", "widths", widths)
+        positive_ints("HighwayNetwork", "depths", depths, length=len(widths))
+        positive_int("HighwayNetwork", "image_size", image_size)
+        _check_gate_bias("HighwayNetwork", gate_bias)
+        boolean("HighwayNetwork", "gated", gated)
+        sizes = [self.scale(w) for w in widths]
+        self.image_size = image_size
 
         def plain(c_in: int, c_out: int) -> nn.Sequential:
             if kind == "fc":
@@ -189,7 +195,7 @@ class HighwayNetwork(nn.Module):
             return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(inplace=True))
 
         if kind == "fc":
-            self.stem = nn.Sequential(nn.Flatten(), *plain(in_channels * input_size**2, sizes[0]))
+            self.stem = nn.Sequential(nn.Flatten(), *plain(in_channels * image_size**2, sizes[0]))
         else:
             self.stem = plain(in_channels, sizes[0])
         stages = []
@@ -199,7 +205,8 @@ class HighwayNetwork(nn.Module):
                 if kind == "conv":
                     layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
                 layers.extend(plain(sizes[i - 1], size))
-            layers.extend(HighwayLayer(size, kind=kind, gate_bias=gate_bias) for _ in range(depth))
+            layers.extend(HighwayLayer(size, kind=kind, gate_bias=gate_bias, gated=gated)
+                          for _ in range(depth))  # fmt: skip
             stages.append(nn.Sequential(*layers))
         self.stages = nn.Sequential(*stages)
         if kind == "fc":
@@ -212,33 +219,32 @@ class HighwayNetwork(nn.Module):
         return self.classifier(self.pool(self.stages(self.stem(x))))
 
 
-@register_model(input_size=(1, 28, 28))
-def highway_fc_mnist(
-    *, num_classes: int = 10, in_channels: int = 1, input_size: int = 28,
-    gate_bias: float = DEFAULT_GATE_BIAS, width_multiplier: float = 1.0,
-) -> HighwayNetwork:  # fmt: skip
+#: Each variant's configuration.
+VARIANTS: dict[str, dict[str, object]] = {
+    "highway_fc_mnist": {"kind": "fc", "widths": (50,), "depths": (9,)},
+    "highway_conv_cifar": {"kind": "conv", "widths": (32, 64, 128), "depths": (3, 3, 3)},
+}
+
+
+def _build(name: str, arguments: dict[str, Any]) -> HighwayNetwork:
+    return build_variant(HighwayNetwork, VARIANTS, name, arguments)
+
+
+@register_model(image_shape=(1, 28, 28))
+def highway_fc_mnist(**kwargs: Any) -> HighwayNetwork:
     """Depth-10 fully connected highway network: plain 784→50, 9 highway layers of 50, classifier.
 
     ``2·9·(50² + 50) + (784·50 + 50) + (50·10 + 10) = 85,660`` parameters
-    for 28x28x1 inputs and 10 classes.
+    for 28x28x1 inputs and 10 classes. Other image sizes need ``image_size``.
     """
-    return HighwayNetwork(
-        "fc", (50,), (9,), num_classes=num_classes, in_channels=in_channels,
-        input_size=input_size, gate_bias=gate_bias, width_multiplier=width_multiplier,
-    )  # fmt: skip
+    return _build("highway_fc_mnist", kwargs)
 
 
-@register_model(input_size=(3, 32, 32))
-def highway_conv_cifar(
-    *, num_classes: int = 10, in_channels: int = 3, gate_bias: float = DEFAULT_GATE_BIAS,
-    width_multiplier: float = 1.0,
-) -> HighwayNetwork:  # fmt: skip
+@register_model(image_shape=(3, 32, 32))
+def highway_conv_cifar(**kwargs: Any) -> HighwayNetwork:
     """Convolutional highway network: stages of 32, 64, 128 channels with 3 highway 3x3 layers each.
 
     Runs at 32x32, 16x16 and 8x8 for CIFAR (28, 14, 7 for 28x28 inputs).
     Not one of the papers' networks (see the module docstring).
     """
-    return HighwayNetwork(
-        "conv", (32, 64, 128), (3, 3, 3), num_classes=num_classes, in_channels=in_channels,
-        gate_bias=gate_bias, width_multiplier=width_multiplier,
-    )  # fmt: skip
+    return _build("highway_conv_cifar", {"in_channels": 3, **kwargs})

@@ -32,22 +32,31 @@ The paper's ideas, and where they live here:
   :class:`InceptionD` halve the grid with stride-2 convolutions in parallel
   with a stride-2 max-pool.
 * **An auxiliary classifier** on the 17x17 grid (Section 4): :class:`InceptionAux`.
+
+The residual version of the 35x35 module from the next paper, Szegedy, Ioffe,
+Vanhoucke and Alemi (2017), "Inception-v4, Inception-ResNet and the Impact of
+Residual Connections on Learning", is :class:`InceptionResNetA`.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Literal, NamedTuple
+from collections.abc import Sequence
+from typing import Any, Callable, Literal, NamedTuple
 
 import torch
 from torch import nn
 
-from cnnlib._checks import boolean, probability
-from cnnlib.models import register_model
-from cnnlib.models.googlenet import (
-    ConvBNReLU,
-    check_builder_args,
-    scale_channels,
+from cnnlib._checks import (
+    boolean,
+    non_negative_number,
+    one_of,
+    positive_int,
+    positive_ints,
+    probability,
 )
+from cnnlib.layers import ConvBNReLU
+from cnnlib.models._common import ImageClassifier
+from cnnlib.models._registry import register_model
 
 __all__ = [
     "InceptionA",
@@ -57,6 +66,7 @@ __all__ = [
     "InceptionD",
     "InceptionE",
     "InceptionOutputs",
+    "InceptionResNetA",
     "InceptionV3",
     "inception_v3",
     "spatially_separable",
@@ -82,8 +92,7 @@ def spatially_separable(
     run them one after the other. Weights: ``n·C_in·C_mid + n·C_mid·C_out``
     instead of ``n²·C_in·C_out``.
     """
-    if first not in ("1xn", "nx1"):
-        raise ValueError(f"spatially_separable: first must be '1xn' or 'nx1', got {first!r}")
+    one_of("spatially_separable", "first", first, ("1xn", "nx1"))
     pad = kernel_size // 2
     row = ((1, kernel_size), (0, pad))
     column = ((kernel_size, 1), (pad, 0))
@@ -278,7 +287,7 @@ class InceptionOutputs(NamedTuple):
     aux_logits: torch.Tensor
 
 
-class InceptionV3(nn.Module):
+class InceptionV3(ImageClassifier):
     """Inception-v3: a convolutional stem, eleven Inception blocks, global pooling, linear.
 
     At 299x299 the stem (Conv2d_1a_3x3 … Conv2d_4a_3x3 with two max-pools,
@@ -331,19 +340,13 @@ class InceptionV3(nn.Module):
         width_multiplier: float = 1.0,
         dropout: float = 0.5,
     ) -> None:
-        super().__init__()
-        check_builder_args(
-            "InceptionV3",
-            num_classes=num_classes,
-            in_channels=in_channels,
-            small_input=small_input,
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
             width_multiplier=width_multiplier,
-        )
+        )  # fmt: skip
         self.aux_logits = boolean("InceptionV3", "aux_logits", aux_logits)
-        dropout = probability("InceptionV3", "dropout", dropout)
-
-        def scale(channels: int) -> int:
-            return scale_channels(channels, width_multiplier)
+        probability("InceptionV3", "dropout", dropout)
+        scale = self.scale
 
         pad = 1 if small_input else 0
         self.Conv2d_1a_3x3 = ConvBNReLU(
@@ -406,28 +409,69 @@ class InceptionV3(nn.Module):
         return logits
 
 
-@register_model(input_size=(3, 299, 299))
-def inception_v3(
-    *,
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    small_input: bool = False,
-    width_multiplier: float = 1.0,
-    aux_logits: bool = False,
-    **kwargs: object,
-) -> InceptionV3:
+class InceptionResNetA(nn.Module):
+    """The 35x35 Inception-ResNet module (Szegedy et al., 2017, Figure 16 for v2).
+
+    Three branches as in an Inception module — ``branch0`` 1x1 (32),
+    ``branch1`` 1x1 (32) → 3x3 (32), ``branch2`` 1x1 (32) → 3x3 (48) → 3x3 (64)
+    — **concatenated** (128 channels), then a **linear** 1x1 convolution
+    (``conv``, with bias, no batch norm, no activation) back to
+    ``in_channels``, scaled by ``residual_scale`` and **added** to the input,
+    then ReLU. The residual sum replaces neither the concatenation nor the
+    branches: the 1x1 only restores the width so that the sum is defined.
+    Inception-ResNet-v2 has 384 input channels here; ``branch_channels``
+    ``((32,), (32, 32), (32, 32, 32))`` gives v1's module (Figure 10, 256
+    inputs). The paper scales residuals by 0.1–0.3 to stabilise very wide
+    networks (Section 3.3); 1.0 (the default) does not scale.
+
+    Args:
+        in_channels: input (and output) channels.
+        branch_channels: the output channels of each branch's convolutions, in order.
+        residual_scale: factor on the residual before the addition.
+
+    Raises:
+        ValueError: an argument is out of range (the message names it).
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 384,
+        branch_channels: Sequence[Sequence[int]] = ((32,), (32, 32), (32, 48, 64)),
+        residual_scale: float = 1.0,
+    ) -> None:
+        super().__init__()
+        positive_int("InceptionResNetA", "in_channels", in_channels)
+        self.residual_scale = non_negative_number(
+            "InceptionResNetA", "residual_scale", residual_scale
+        )
+        concatenated = 0
+        for i, widths in enumerate(branch_channels):
+            widths = positive_ints("InceptionResNetA", "every branch of branch_channels", widths)
+            layers, channels = [], in_channels
+            for j, width in enumerate(widths):
+                kernel = 1 if j == 0 else 3
+                layers.append(ConvBNReLU(channels, width, kernel, padding=kernel // 2))
+                channels = width
+            self.add_module(f"branch{i}", nn.Sequential(*layers))
+            concatenated += channels
+        self.num_branches = len(branch_channels)
+        self.conv = nn.Conv2d(concatenated, in_channels, kernel_size=1)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branches = [getattr(self, f"branch{i}")(x) for i in range(self.num_branches)]
+        residual = self.conv(torch.cat(branches, dim=1))
+        return self.relu(x + self.residual_scale * residual)
+
+
+@register_model(image_shape=(3, 299, 299))
+def inception_v3(**kwargs: Any) -> InceptionV3:
     """Inception-v3 (Szegedy et al., 2016), torchvision's twin, for 299x299 inputs.
 
     Equals ``torchvision.models.inception_v3(weights=None, aux_logits=aux_logits,
     init_weights=True)`` (``transform_input=False``): 23,834,568 parameters
     without the auxiliary classifier (27,161,264 with it), 5.713 GMACs at
-    299x299. Further keyword arguments (``dropout``) go to :class:`InceptionV3`.
+    299x299. Keyword arguments (``aux_logits``, ``dropout``, ...) go to
+    :class:`InceptionV3`.
     """
-    return InceptionV3(
-        num_classes=num_classes,
-        in_channels=in_channels,
-        small_input=small_input,
-        width_multiplier=width_multiplier,
-        aux_logits=aux_logits,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    return InceptionV3(**kwargs)

@@ -2,25 +2,47 @@
 
 Layer names follow the paper: ``c1`` … ``c5`` are convolutions, ``s2`` and ``s4``
 subsampling (pooling) layers, ``f6`` the fully connected layer and ``output``
-the classifier.
+the classifier. With one input channel and ten classes :class:`LeNet5` has
+61,706 parameters: C1 156, C3 2,416, C5 48,120, F6 10,164, output 850.
+
+Where it departs from the paper:
+
+* **C3 is fully connected** to the six S2 maps (2,416 parameters). The paper
+  connects each C3 map to a subset of them (Table I, :data:`C3_CONNECTIONS`),
+  60 of the 96 pairs, giving 1,516 parameters.
+* **Subsampling is plain pooling.** The paper's S2/S4 units add the four
+  inputs, multiply by a trainable coefficient, add a trainable bias and pass
+  the result through a sigmoid (12 and 32 parameters).
+* **The output layer is linear** (84·10 weights + 10 biases = 850), trained
+  with cross-entropy, where the paper used Euclidean radial basis function
+  units with fixed ±1 "bitmap" centres.
+* **Smaller images are padded to 32x32**, as the paper placed its 28x28
+  digits in a 32x32 field: a 28x28 input gets 2 pixels of zeros on each side.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Literal
+from typing import Any, Literal
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from cnnlib.models import register_model
+from cnnlib._checks import boolean, one_of
+from cnnlib.models._common import ImageClassifier
+from cnnlib.models._registry import build_variant, register_model
 
-__all__ = ["C3_CONNECTIONS", "LeNet5", "ScaledTanh", "lenet5", "lenet5_modern"]
+__all__ = [
+    "C3_CONNECTIONS", "IMAGE_SIZE", "LeNet5", "ScaledTanh", "VARIANTS", "lenet5", "lenet5_modern",
+    "pad_to_32",
+]  # fmt: skip
 
 Activation = Literal["scaled_tanh", "sigmoid", "relu"]
 Pooling = Literal["avg", "max"]
 
-_PAPER_INPUT_SIZE = 32  # LeNet-5 reads 32x32 images (28x28 digits centred in them).
+#: LeNet-5 reads 32x32 images; smaller ones are padded to it.
+IMAGE_SIZE = 32
 
 #: The paper's Table I: for each of the 16 C3 feature maps, the S2 maps it reads.
 #: Six read 3 contiguous maps, nine read 4, one reads all 6: 60 of the 96 pairs.
@@ -37,8 +59,8 @@ C3_CONNECTIONS: tuple[tuple[int, ...], ...] = (
 class ScaledTanh(nn.Module):
     """LeCun's squashing function ``f(a) = 1.7159 * tanh(2a / 3)``.
 
-    The constants make ``f(±1) = ±1`` and keep the gain near 1 around the origin
-    (LeCun et al. 1998, appendix A).
+    The constants make ``f(±1) = ±1`` and keep the gain near 1 around the
+    origin (LeCun et al. 1998, appendix A).
     """
 
     amplitude = 1.7159
@@ -48,155 +70,108 @@ class ScaledTanh(nn.Module):
         return self.amplitude * torch.tanh(self.slope * x)
 
 
-def _activation(name: Activation) -> nn.Module:
-    if name == "scaled_tanh":
-        return ScaledTanh()
-    if name == "sigmoid":
-        return nn.Sigmoid()
-    if name == "relu":
-        return nn.ReLU(inplace=True)
-    raise ValueError(
-        f"LeNet5: activation must be 'scaled_tanh', 'sigmoid' or 'relu', got {name!r}"
-    )
+_ACTIVATIONS = {"scaled_tanh": ScaledTanh, "sigmoid": nn.Sigmoid, "relu": nn.ReLU}
+_POOLS = {"avg": nn.AvgPool2d, "max": nn.MaxPool2d}
 
 
-def _pool(name: Pooling) -> nn.Module:
-    if name == "avg":
-        return nn.AvgPool2d(kernel_size=2, stride=2)
-    if name == "max":
-        return nn.MaxPool2d(kernel_size=2, stride=2)
-    raise ValueError(f"LeNet5: pooling must be 'avg' or 'max', got {name!r}")
-
-
-class LeNet5(nn.Module):
+class LeNet5(ImageClassifier):
     """LeNet-5: three 5x5 convolutions, two 2x2 subsamplings, two linear layers.
 
-    With ``in_channels=1`` and ``num_classes=10`` the network has 61,706
-    parameters: C1 156, C3 2,416, C5 48,120, F6 10,164 and the output layer 850.
-
-    Where it departs from the paper:
-
-    * **C3 is fully connected** to the six S2 maps (2,416 parameters). The paper
-      connects each C3 map to a subset of them (Table I), 60 of the 96 pairs,
-      giving 1,516 parameters.
-    * **Subsampling is plain pooling.** The paper's S2/S4 units add the four
-      inputs, multiply by a trainable coefficient, add a trainable bias and pass
-      the result through a sigmoid (12 and 32 parameters). Here S2/S4 are
-      parameter-free average (or max) pooling followed by nothing.
-    * **The output layer is linear** (84·10 weights + 10 biases = 850) trained
-      with cross-entropy, where the paper used Euclidean radial basis function
-      units with fixed ±1 "bitmap" centres.
-    * **Inputs of other sizes.** The paper pads 28x28 digits to 32x32; here C1
-      pads the input so that the same computation happens for any even
-      ``input_size`` up to 32 (padding ``(32 - input_size) / 2``; 2 for
-      Fashion-MNIST's 28x28, 0 for 32x32 images).
-
     Args:
-        in_channels: channels of the input image (1 for grey, 3 for colour).
-        num_classes: number of output classes.
-        input_size: height and width of the (square) input.
-        activation: ``"scaled_tanh"`` (the paper's ``1.7159·tanh(2a/3)``),
-            ``"sigmoid"`` or ``"relu"``.
-        pooling: ``"avg"`` (the paper's subsampling, without its trainable
-            coefficient) or ``"max"``.
-        batch_norm: insert batch normalisation after every convolution and F6
-            (Ioffe and Szegedy, 2015); the layers it follows then carry no bias.
+        num_classes: outputs of the last layer.
+        in_channels: channels of the input image.
+        small_input: must be True (LeNet-5 is built for 32x32 images).
+        width_multiplier: scales the 6, 16, 120 and 84 units of C1 to F6.
+        activation: ``"scaled_tanh"`` (the paper's), ``"sigmoid"`` or ``"relu"``.
+        pooling: ``"avg"`` (the paper's subsampling, without its coefficient)
+            or ``"max"``.
+        batch_norm: batch norm after every convolution and F6 (whose biases
+            it makes redundant, so they are left out).
     """
 
     def __init__(
         self,
         *,
-        in_channels: int = 1,
         num_classes: int = 10,
-        input_size: int = 28,
+        in_channels: int = 1,
+        small_input: bool = True,
+        width_multiplier: float = 1.0,
         activation: Activation = "scaled_tanh",
         pooling: Pooling = "avg",
         batch_norm: bool = False,
     ) -> None:
-        super().__init__()
-        for arg, value in (("in_channels", in_channels), ("num_classes", num_classes)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"LeNet5: {arg} must be a positive int, got {value!r}")
-        if (
-            not isinstance(input_size, int)
-            or isinstance(input_size, bool)
-            or not 5 <= input_size <= _PAPER_INPUT_SIZE
-            or (_PAPER_INPUT_SIZE - input_size) % 2
-        ):
-            raise ValueError(
-                "LeNet5: input_size must be an int with 5 <= input_size <= 32 and "
-                f"32 - input_size even (e.g. 28 or 32), got {input_size!r}"
-            )
-        if not isinstance(batch_norm, bool):
-            raise TypeError(f"LeNet5: batch_norm must be a bool, got {batch_norm!r}")
-        padding = (_PAPER_INPUT_SIZE - input_size) // 2
-        bias = not batch_norm
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+            width_multiplier=width_multiplier, small_only=True,
+        )  # fmt: skip
+        one_of("LeNet5", "activation", activation, tuple(_ACTIVATIONS))
+        one_of("LeNet5", "pooling", pooling, tuple(_POOLS))
+        boolean("LeNet5", "batch_norm", batch_norm)
+        c1, c3, c5, f6 = (self.scale(c) for c in (6, 16, 120, 84))
 
-        def conv_block(name: str, c_in: int, c_out: int, pad: int) -> list[tuple[str, nn.Module]]:
-            layers: list[tuple[str, nn.Module]] = [
-                (name, nn.Conv2d(c_in, c_out, kernel_size=5, padding=pad, bias=bias))
-            ]
+        def unit(name: str, layer: nn.Module, width: int) -> list[tuple[str, nn.Module]]:
+            norm = nn.BatchNorm2d if isinstance(layer, nn.Conv2d) else nn.BatchNorm1d
+            layers = [(name, layer)]
             if batch_norm:
-                layers.append((f"{name}_bn", nn.BatchNorm2d(c_out)))
-            layers.append((f"{name}_act", _activation(activation)))
-            return layers
+                layers.append((f"{name}_bn", norm(width)))
+            return [*layers, (f"{name}_act", _ACTIVATIONS[activation]())]
 
-        self.features = nn.Sequential(
-            OrderedDict(
-                [
-                    *conv_block("c1", in_channels, 6, padding),  # 32x32 -> 28x28
-                    ("s2", _pool(pooling)),  # -> 14x14
-                    *conv_block("c3", 6, 16, 0),  # -> 10x10
-                    ("s4", _pool(pooling)),  # -> 5x5
-                    *conv_block("c5", 16, 120, 0),  # -> 1x1
-                ]
-            )
-        )
-        f6: list[tuple[str, nn.Module]] = [("f6", nn.Linear(120, 84, bias=bias))]
-        if batch_norm:
-            f6.append(("f6_bn", nn.BatchNorm1d(84)))
-        self.classifier = nn.Sequential(
-            OrderedDict(
-                [
-                    ("flatten", nn.Flatten()),
-                    *f6,
-                    ("f6_act", _activation(activation)),
-                    ("output", nn.Linear(84, num_classes)),
-                ]
-            )
-        )
+        bias = not batch_norm
+        self.features = nn.Sequential(OrderedDict([
+            *unit("c1", nn.Conv2d(in_channels, c1, 5, bias=bias), c1),  # 32 -> 28
+            ("s2", _POOLS[pooling](kernel_size=2, stride=2)),  # -> 14
+            *unit("c3", nn.Conv2d(c1, c3, 5, bias=bias), c3),  # -> 10
+            ("s4", _POOLS[pooling](kernel_size=2, stride=2)),  # -> 5
+            *unit("c5", nn.Conv2d(c3, c5, 5, bias=bias), c5),  # -> 1
+        ]))  # fmt: skip
+        self.classifier = nn.Sequential(OrderedDict([
+            ("flatten", nn.Flatten()),
+            *unit("f6", nn.Linear(c5, f6, bias=bias), f6),
+            ("output", nn.Linear(f6, num_classes)),
+        ]))  # fmt: skip
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.features(x))
+        return self.classifier(self.features(pad_to_32(x)))
 
 
-@register_model(input_size=(1, 28, 28))
-def lenet5(*, in_channels: int = 1, num_classes: int = 10, input_size: int = 28) -> LeNet5:
+def pad_to_32(x: torch.Tensor) -> torch.Tensor:
+    """Centre ``x`` (N, C, H, W) in a 32x32 field of zeros, as the paper did with its digits.
+
+    Raises:
+        ValueError: ``x`` is larger than 32x32 or a side differs from 32 by an odd number.
+    """
+    height, width = x.shape[-2:]
+    if max(height, width) > IMAGE_SIZE or (IMAGE_SIZE - height) % 2 or (IMAGE_SIZE - width) % 2:
+        raise ValueError(
+            f"LeNet5: images must be at most 32x32 with an even margin to 32 "
+            f"(e.g. 28x28 or 32x32), got {height}x{width}"
+        )
+    pad_h, pad_w = (IMAGE_SIZE - height) // 2, (IMAGE_SIZE - width) // 2
+    return F.pad(x, (pad_w, pad_w, pad_h, pad_h)) if pad_h or pad_w else x
+
+
+#: Each registered variant's configuration.
+VARIANTS: dict[str, dict[str, object]] = {
+    "lenet5": {"activation": "scaled_tanh", "pooling": "avg", "batch_norm": False},
+    "lenet5_modern": {"activation": "relu", "pooling": "max", "batch_norm": True},
+}
+
+
+def _build(name: str, arguments: dict[str, Any]) -> LeNet5:
+    return build_variant(LeNet5, VARIANTS, name, arguments)
+
+
+@register_model(image_shape=(1, 28, 28))
+def lenet5(**kwargs: Any) -> LeNet5:
     """LeNet-5 as in LeCun et al. (1998): scaled tanh, average pooling, full C3.
 
-    61,706 parameters for one input channel and ten classes; see :class:`LeNet5`
-    for where it departs from the paper.
+    61,706 parameters for one input channel and ten classes; see
+    :mod:`cnnlib.models.lenet` for where it departs from the paper.
     """
-    return LeNet5(
-        in_channels=in_channels,
-        num_classes=num_classes,
-        input_size=input_size,
-        activation="scaled_tanh",
-        pooling="avg",
-        batch_norm=False,
-    )
+    return _build("lenet5", kwargs)
 
 
-@register_model(input_size=(1, 28, 28))
-def lenet5_modern(
-    *, in_channels: int = 1, num_classes: int = 10, input_size: int = 28
-) -> LeNet5:
+@register_model(image_shape=(1, 28, 28))
+def lenet5_modern(**kwargs: Any) -> LeNet5:
     """LeNet-5's layout with today's defaults: ReLU, max pooling, batch norm."""
-    return LeNet5(
-        in_channels=in_channels,
-        num_classes=num_classes,
-        input_size=input_size,
-        activation="relu",
-        pooling="max",
-        batch_norm=True,
-    )
+    return _build("lenet5_modern", kwargs)

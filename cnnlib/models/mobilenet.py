@@ -19,13 +19,15 @@ inverted residual's ``conv`` sequence, ``classifier.1``), so torchvision's
 
 from __future__ import annotations
 
+from typing import Any
 
 import torch
 from torch import nn
 
-from cnnlib._checks import boolean, positive_int, positive_number
+from cnnlib._checks import positive_int, positive_number, probability
 from cnnlib.layers import ConvBNAct, DepthwiseSeparableConv, make_divisible
-from cnnlib.models import register_model
+from cnnlib.models._common import ImageClassifier, init_he
+from cnnlib.models._registry import register_model
 
 __all__ = ["MobileNetV1", "InvertedResidual", "MobileNetV2", "mobilenet_v1", "mobilenet_v2"]
 
@@ -51,22 +53,7 @@ V2_STEM_CHANNELS = 32
 V2_LAST_CHANNELS = 1280
 
 
-def _initialise(model: nn.Module) -> None:
-    """He et al. (2015) normal init (fan-out) for convolutions, BN as identity, small linear weights."""
-    for module in model.modules():
-        if isinstance(module, nn.Conv2d):
-            nn.init.kaiming_normal_(module.weight, mode="fan_out")
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.BatchNorm2d):
-            nn.init.ones_(module.weight)
-            nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, 0.0, 0.01)
-            nn.init.zeros_(module.bias)
-
-
-class MobileNetV1(nn.Module):
+class MobileNetV1(ImageClassifier):
     """MobileNet (Howard et al., 2017): a 3x3 stem and 13 depthwise separable convolutions.
 
     ``features.0`` is a 3x3 stride-2 conv-BN-ReLU with 32 channels; ``features.1``
@@ -114,11 +101,10 @@ class MobileNetV1(nn.Module):
         width_multiplier: float = 1.0,
         resolution_multiplier: float = 1.0,
     ) -> None:
-        super().__init__()
-        positive_int("MobileNetV1", "num_classes", num_classes)
-        positive_int("MobileNetV1", "in_channels", in_channels)
-        boolean("MobileNetV1", "small_input", small_input)
-        alpha = positive_number("MobileNetV1", "width_multiplier", width_multiplier)
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+            width_multiplier=width_multiplier,
+        )  # fmt: skip
         rho = positive_number("MobileNetV1", "resolution_multiplier", resolution_multiplier)
         base_resolution = 32 if small_input else PAPER_RESOLUTION
         resolution = round(base_resolution * rho)
@@ -127,10 +113,7 @@ class MobileNetV1(nn.Module):
                 f"MobileNetV1: resolution_multiplier={resolution_multiplier!r} gives an input "
                 f"resolution of round({base_resolution}·ρ) = {resolution}; it must be at least 1"
             )
-
-        def width(channels: int) -> int:
-            return max(1, round(alpha * channels))
-
+        width = self.scale
         channels = width(V1_STEM_CHANNELS)
         layers: list[nn.Module] = [
             ConvBNAct(in_channels, channels, 3, stride=1 if small_input else 2)
@@ -142,7 +125,7 @@ class MobileNetV1(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(channels, num_classes)
         self.input_resolution = resolution
-        _initialise(self)
+        init_he(self, linear_std=0.01)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
@@ -183,7 +166,7 @@ class InvertedResidual(nn.Module):
         return x + out if self.use_residual else out
 
 
-class MobileNetV2(nn.Module):
+class MobileNetV2(ImageClassifier):
     """MobileNetV2 (Sandler et al., 2018, Table 2): stem, 17 inverted residuals, 1x1 conv, classifier.
 
     ``features.0`` is a 3x3 stride-2 conv-BN-ReLU6 with 32 channels,
@@ -228,13 +211,12 @@ class MobileNetV2(nn.Module):
         width_multiplier: float = 1.0,
         dropout: float = 0.2,
     ) -> None:
-        super().__init__()
-        positive_int("MobileNetV2", "num_classes", num_classes)
-        positive_int("MobileNetV2", "in_channels", in_channels)
-        boolean("MobileNetV2", "small_input", small_input)
-        alpha = positive_number("MobileNetV2", "width_multiplier", width_multiplier)
-        if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout < 1:
-            raise ValueError(f"MobileNetV2: dropout must be in [0, 1), got {dropout!r}")
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+            width_multiplier=width_multiplier,
+        )  # fmt: skip
+        probability("MobileNetV2", "dropout", dropout)
+        alpha = self.width_multiplier
 
         channels = make_divisible(V2_STEM_CHANNELS * alpha, 8)
         layers: list[nn.Module] = [
@@ -252,46 +234,28 @@ class MobileNetV2(nn.Module):
         layers.append(ConvBNAct(channels, last_channels, 1, activation=nn.ReLU6))
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(last_channels, num_classes))
-        _initialise(self)
+        init_he(self, linear_std=0.01)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.flatten(nn.functional.adaptive_avg_pool2d(self.features(x), 1), 1)
         return self.classifier(x)
 
 
-@register_model(input_size=(3, 224, 224))
-def mobilenet_v1(
-    *, num_classes: int = 1000, in_channels: int = 3, small_input: bool = False,
-    width_multiplier: float = 1.0, resolution_multiplier: float = 1.0,
-) -> MobileNetV1:  # fmt: skip
+@register_model
+def mobilenet_v1(**kwargs: Any) -> MobileNetV1:
     """MobileNet (Howard et al., 2017) with width multiplier ``α`` and resolution multiplier ``ρ``.
 
     At α = 1: 4.23 M parameters, 569 M MACs at 224x224 (paper: 4.2 M, 569 M).
     ``resolution_multiplier`` changes the MACs (at ``model.input_resolution``),
     never the parameters; see :class:`MobileNetV1`.
     """
-    return MobileNetV1(
-        num_classes=num_classes,
-        in_channels=in_channels,
-        small_input=small_input,
-        width_multiplier=width_multiplier,
-        resolution_multiplier=resolution_multiplier,
-    )
+    return MobileNetV1(**kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def mobilenet_v2(
-    *, num_classes: int = 1000, in_channels: int = 3, small_input: bool = False,
-    width_multiplier: float = 1.0, dropout: float = 0.2,
-) -> MobileNetV2:  # fmt: skip
+@register_model
+def mobilenet_v2(**kwargs: Any) -> MobileNetV2:
     """MobileNetV2 (Sandler et al., 2018): torchvision's twin, 3,504,872 parameters, 0.301 GMACs.
 
     See :class:`MobileNetV2` for the paper's numbers and ``width_multiplier``.
     """
-    return MobileNetV2(
-        num_classes=num_classes,
-        in_channels=in_channels,
-        small_input=small_input,
-        width_multiplier=width_multiplier,
-        dropout=dropout,
-    )
+    return MobileNetV2(**kwargs)

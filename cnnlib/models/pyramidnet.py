@@ -1,4 +1,4 @@
-"""PyramidNet for CIFAR (Han, Kim and Kim, 2017) with additive widening.
+"""PyramidNet for CIFAR (Han, Kim and Kim, 2017) with additive or multiplicative widening.
 
 Han, Kim and Kim (2017), "Deep Pyramidal Residual Networks", widen a ResNet
 gradually instead of doubling its width at each downsampling: with ``N``
@@ -33,39 +33,64 @@ paper's formula exactly, so the difference is the paper's rounding.
 from __future__ import annotations
 
 import math
+from typing import Any, Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib._checks import positive_int, positive_number
+from cnnlib._checks import (
+    non_negative_number,
+    one_of,
+    positive_int,
+    positive_number,
+)
 from cnnlib.layers import conv3x3
-from cnnlib.models import register_model
+from cnnlib.models._common import ThreeStageNet
+from cnnlib.models._registry import build_variant, register_model
 
-__all__ = ["PyramidBlock", "PyramidNet", "pyramidal_widths", "pyramidnet_110_a48"]
+__all__ = [
+    "PyramidBlock", "PyramidNet", "VARIANTS", "pyramidal_widths", "pyramidnet_110_a48"
+]  # fmt: skip
 
 _STEM_WIDTH = 16
 
 
-def _is_finite_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+Widening = Literal["additive", "multiplicative"]
 
 
-def pyramidal_widths(num_blocks: int, alpha: float, start: float = _STEM_WIDTH) -> list[int]:
-    """The output widths of the ``num_blocks`` blocks under additive widening.
+def pyramidal_widths(
+    num_blocks: int,
+    alpha: float,
+    start: float = _STEM_WIDTH,
+    widening: Widening = "additive",
+) -> list[int]:
+    """The output widths of the ``num_blocks`` blocks of a PyramidNet.
 
-    Block ``k`` (1-based) gets ``floor(start + alpha·k / num_blocks)`` (at
-    least 1); the last one ends at ``floor(start + alpha)``.
+    Block ``k`` (1-based) gets ``floor(start + alpha·k / num_blocks)`` under
+    additive widening (the paper's equation (2); the last block ends at
+    ``floor(start + alpha)``) and ``floor(start · alpha**(k / num_blocks))``
+    under multiplicative widening (equation (3); the last ends at
+    ``floor(start · alpha)``). Both floor the running, unrounded value, at
+    least 1: flooring every step of the product would stall whenever
+    ``start · alpha**(1/N) < start + 1``.
 
     Raises:
-        ValueError: ``num_blocks`` is not a positive int, ``alpha`` is negative
-            or not finite, or ``start`` is not a positive finite number.
+        ValueError: ``num_blocks`` is not a positive int, ``alpha`` is out of
+            range (additive: finite and ≥ 0; multiplicative: finite and ≥ 1),
+            ``start`` is not a positive finite number, or ``widening`` is unknown.
     """
     positive_int("pyramidal_widths", "num_blocks", num_blocks)
-    if not _is_finite_number(alpha) or alpha < 0:
-        raise ValueError(f"pyramidal_widths: alpha must be a finite number >= 0, got {alpha!r}")
-    if not _is_finite_number(start) or start <= 0:
-        raise ValueError(f"pyramidal_widths: start must be a positive finite number, got {start!r}")
+    one_of("pyramidal_widths", "widening", widening, get_args(Widening))
+    alpha = non_negative_number("pyramidal_widths", "alpha", alpha)
+    start = positive_number("pyramidal_widths", "start", start)
+    if widening == "multiplicative":
+        if alpha < 1:
+            raise ValueError(
+                f"pyramidal_widths: alpha must be >= 1 for multiplicative widening, got {alpha!r}"
+            )
+        return [max(1, math.floor(start * alpha ** (k / num_blocks)))
+                for k in range(1, num_blocks + 1)]  # fmt: skip
     return [max(1, math.floor(start + alpha * k / num_blocks)) for k in range(1, num_blocks + 1)]
 
 
@@ -106,6 +131,7 @@ class PyramidBlock(nn.Module):
             nn.AvgPool2d(kernel_size=2, stride=2, ceil_mode=True) if stride == 2 else None
         )
         self.extra_channels = out_channels - in_channels
+        self.out_channels = out_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.conv1(self.bn1(x))
@@ -117,25 +143,42 @@ class PyramidBlock(nn.Module):
         return out + shortcut
 
 
-class PyramidNet(nn.Module):
-    """PyramidNet with additive widening and basic blocks, for CIFAR-sized images.
+def _check(depth: object, alpha: object, widening: object) -> None:
+    """PyramidNet's own argument checks, in one call."""
+    positive_int("PyramidNet", "depth", depth)
+    if depth < 8 or (depth - 2) % 6:  # type: ignore[operator]
+        raise ValueError(
+            f"PyramidNet: depth must be 6n + 2 with n >= 1 (8, 14, ..., 110), got {depth!r}"
+        )
+    non_negative_number("PyramidNet", "alpha", alpha)
+    one_of("PyramidNet", "widening", widening, get_args(Widening))
+
+
+#: Each variant's configuration.
+VARIANTS: dict[str, dict[str, object]] = {"pyramidnet_110_a48": {"depth": 110, "alpha": 48}}
+
+
+class PyramidNet(ThreeStageNet):
+    """PyramidNet with basic pyramidal blocks, for CIFAR-sized images.
 
     ``conv1`` (3x3, 16 channels) → ``bn1`` → ``layer1`` … ``layer3``
     (:class:`PyramidBlock` x ``n``; the first block of ``layer2``/``layer3``
     has stride 2) → ``bn_final`` → ``relu`` → ``avgpool`` (global) → ``fc``.
-    Widths follow :func:`pyramidal_widths` over all ``3n`` blocks.
+    Widths follow :func:`pyramidal_widths` over all ``3n`` blocks: the width
+    grows a little at every block, not only where the resolution halves.
 
     Args:
         depth: ``6n + 2`` with ``n >= 1`` (110 in the paper's basic-block models).
-        alpha: the widening factor ``α`` (total channels added over the network).
+        alpha: the widening factor ``α``: channels added over the network
+            (additive) or their ratio (multiplicative).
         num_classes: outputs of ``fc``.
         in_channels: channels of the input image.
+        small_input: must be True (the network is built for small images).
         width_multiplier: scales every channel count: the stem becomes
-            ``max(1, floor(16·m))`` and the widths ``floor(16·m + α·m·k / N)``.
-            At 1.0 nothing changes.
-
-    Raises:
-        ValueError: an argument is out of range (the message names it).
+            ``round(16·m)`` and the widths ``floor(16·m + α·m·k / N)``
+            (additive) or ``floor(16·m · α**(k/N))`` (multiplicative). At 1.0
+            nothing changes.
+        widening: ``"additive"`` (the paper's main models) or ``"multiplicative"``.
     """
 
     def __init__(
@@ -145,70 +188,31 @@ class PyramidNet(nn.Module):
         *,
         num_classes: int = 10,
         in_channels: int = 3,
+        small_input: bool = True,
         width_multiplier: float = 1.0,
+        widening: Widening = "additive",
     ) -> None:
-        super().__init__()
-        for name, value in (
-            ("depth", depth), ("num_classes", num_classes), ("in_channels", in_channels)
-        ):
-            positive_int("PyramidNet", name, value)
-        if depth < 8 or (depth - 2) % 6:
-            raise ValueError(
-                f"PyramidNet: depth must be 6n + 2 with n >= 1 (8, 14, ..., 110), got {depth!r}"
-            )
-        if not _is_finite_number(alpha) or alpha < 0:
-            raise ValueError(f"PyramidNet: alpha must be a finite number >= 0, got {alpha!r}")
-        positive_number("PyramidNet", "width_multiplier", width_multiplier)
-        blocks_per_stage = (depth - 2) // 6
-        stem_width = max(1, math.floor(_STEM_WIDTH * width_multiplier))
-        widths = pyramidal_widths(
-            3 * blocks_per_stage, alpha * width_multiplier, start=_STEM_WIDTH * width_multiplier
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+            width_multiplier=width_multiplier, small_only=True,
+        )  # fmt: skip
+        _check(depth, alpha, widening)
+        m, n = self.width_multiplier, (depth - 2) // 6
+        scaled_alpha = alpha * m if widening == "additive" else alpha
+        widths = pyramidal_widths(3 * n, scaled_alpha, start=_STEM_WIDTH * m, widening=widening)
+        self.build(
+            PyramidBlock,
+            [widths[i * n : (i + 1) * n] for i in range(3)],
+            stem_width=self.scale(_STEM_WIDTH),
+            stem_norm=True,
+            final_norm=True,
         )
-        self.conv1 = conv3x3(in_channels, stem_width)
-        self.bn1 = nn.BatchNorm2d(stem_width)
-        channels = stem_width
-        for i in range(3):
-            blocks = []
-            for j in range(blocks_per_stage):
-                width = widths[i * blocks_per_stage + j]
-                blocks.append(PyramidBlock(channels, width, 2 if i > 0 and j == 0 else 1))
-                channels = width
-            self.add_module(f"layer{i + 1}", nn.Sequential(*blocks))
-        self.bn_final = nn.BatchNorm2d(channels)
-        self.relu = nn.ReLU(inplace=True)
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(channels, num_classes)
-        self._initialise()
-
-    def _initialise(self) -> None:
-        """He et al. (2015) normal (fan-out) convolutions; BN as identity; zero ``fc`` bias."""
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
-                nn.init.zeros_(module.bias)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """The activated feature map after the last stage, before pooling."""
-        x = self.bn1(self.conv1(x))
-        x = self.layer3(self.layer2(self.layer1(x)))
-        return self.relu(self.bn_final(x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(torch.flatten(self.avgpool(self.forward_features(x)), 1))
 
 
-@register_model(input_size=(3, 32, 32))
-def pyramidnet_110_a48(
-    *, num_classes: int = 10, in_channels: int = 3, width_multiplier: float = 1.0
-) -> PyramidNet:
+@register_model(image_shape=(3, 32, 32))
+def pyramidnet_110_a48(**kwargs: Any) -> PyramidNet:
     """PyramidNet-110 (basic blocks, α = 48, widths 16 → 64); the paper reports 1.7 M parameters.
 
     This implementation has 1,739,730 (10 classes); see :mod:`cnnlib.models.pyramidnet`.
     """
-    return PyramidNet(
-        110, 48, num_classes=num_classes, in_channels=in_channels, width_multiplier=width_multiplier
-    )
+    return build_variant(PyramidNet, VARIANTS, "pyramidnet_110_a48", kwargs)

@@ -27,16 +27,16 @@ the 3x3 convolution of the first block of a stage runs at the higher resolution.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from functools import partial
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import torch
 from torch import nn
 
-from cnnlib._checks import boolean, positive_int, positive_number
+from cnnlib._checks import boolean, one_of, positive_int, positive_ints
 from cnnlib.layers import CBAM, SqueezeExcite, conv1x1, conv3x3
-from cnnlib.models import build_variant, register_model
+from cnnlib.models._common import ImageClassifier, init_he
+from cnnlib.models._registry import build_variant, register_model
 
 __all__ = [
     "BasicBlock",
@@ -57,20 +57,17 @@ __all__ = [
 
 BlockKind = Literal["basic", "bottleneck"]
 Attention = Literal[None, "se", "cbam"]
+StrideIn = Literal["1x1", "3x3"]
 
 _BASE_WIDTH = 64  # channels of the stem and of the first stage's "planes" at width_multiplier 1
 
 
-def _attention_module(
-    owner: str, attention: Attention, channels: int, reduction: int
-) -> nn.Module | None:
-    if attention is None:
-        return None
+def _attention_module(attention: Attention, channels: int, reduction: int) -> nn.Module | None:
     if attention == "se":
         return SqueezeExcite(channels, reduction=reduction)
     if attention == "cbam":
         return CBAM(channels, reduction=reduction)
-    raise ValueError(f"{owner}: attention must be None, 'se' or 'cbam', got {attention!r}")
+    return None
 
 
 def _projection(in_channels: int, out_channels: int, stride: int) -> nn.Sequential | None:
@@ -85,14 +82,16 @@ class BasicBlock(nn.Module):
 
     ``conv1`` (stride ``stride``) → BN → ReLU → ``conv2`` → BN → [attention] →
     add the shortcut → ReLU. Output channels: ``planes`` (``expansion = 1``).
+    Checked by :class:`ResNet`, which builds it.
 
     Args:
         in_channels: input channels.
         planes: channels of both convolutions and of the output.
         stride: stride of ``conv1`` and of the projection shortcut.
-        attention: ``None``, ``"se"`` (:class:`~cnnlib.layers.SqueezeExcite`) or
-            ``"cbam"`` (:class:`~cnnlib.layers.CBAM`), applied after the last BN,
-            before the residual addition.
+        dilation: dilation (and padding) of both 3x3 convolutions.
+        residual: add the shortcut; False makes the plain twin (no
+            ``downsample`` either).
+        attention: ``None``, ``"se"`` or ``"cbam"``, after the last BN.
         attention_reduction: the attention MLP's reduction ratio ``r``.
     """
 
@@ -104,56 +103,59 @@ class BasicBlock(nn.Module):
         planes: int,
         stride: int = 1,
         *,
+        dilation: int = 1,
+        residual: bool = True,
         attention: Attention = None,
         attention_reduction: int = 16,
     ) -> None:
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("planes", planes), ("stride", stride),
-                            ("attention_reduction", attention_reduction)):  # fmt: skip
-            positive_int("BasicBlock", name, value)
-        self.conv1 = conv3x3(in_channels, planes, stride)
+        self.conv1 = conv3x3(in_channels, planes, stride, dilation=dilation)
         self.bn1 = nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
-        self.conv2 = conv3x3(planes, planes)
+        self.conv2 = conv3x3(planes, planes, dilation=dilation)
         self.bn2 = nn.BatchNorm2d(planes)
-        self.attention = _attention_module("BasicBlock", attention, planes, attention_reduction)
-        self.downsample = _projection(in_channels, planes, stride)
+        self.attention = _attention_module(attention, planes, attention_reduction)
+        self.downsample = _projection(in_channels, planes, stride) if residual else None
+        self.residual = residual
+        self.out_channels = planes
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shortcut = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         if self.attention is not None:
             out = self.attention(out)
-        return self.relu(out + shortcut)
+        if self.residual:
+            out = out + (x if self.downsample is None else self.downsample(x))
+        return self.relu(out)
 
 
 class Bottleneck(nn.Module):
     """1x1 reduce → 3x3 (grouped for ResNeXt) → 1x1 expand, each with BN.
 
     ``conv1`` (1x1, ``in_channels`` → ``width``) → BN → ReLU → ``conv2`` (3x3,
-    ``width`` → ``width``, stride ``stride``, ``groups=cardinality``) → BN →
-    ReLU → ``conv3`` (1x1, ``width`` → ``4 * planes``) → BN → [attention] →
-    add the shortcut → ReLU.
+    ``width`` → ``width``, ``groups=cardinality``) → BN → ReLU → ``conv3``
+    (1x1, ``width`` → ``4 * planes``) → BN → [attention] → add the shortcut →
+    ReLU. Checked by :class:`ResNet`, which builds it.
 
     The inner width is ``floor(planes * bottleneck_width / 64) * cardinality``
-    (the floor at least 1, for small ``width_multiplier``):
-    ResNet has ``cardinality=1, bottleneck_width=64`` (``width = planes``);
-    ResNeXt-50 32x4d has ``C=32, d=4`` (``width = 2 * planes``: 128 in the
-    first stage, where ``planes = 64``); Wide ResNet-50-2 has ``C=1, d=128``.
-    This is form (c) of Xie et al. (2017), Figure 3.
-
-    The stride sits on the 3x3 convolution (ResNet v1.5, as in torchvision);
-    the paper puts it on ``conv1``.
+    (the floor at least 1): ResNet has ``cardinality=1, bottleneck_width=64``
+    (``width = planes``); ResNeXt-50 32x4d has ``C=32, d=4`` (``width =
+    2 * planes``); Wide ResNet-50-2 has ``C=1, d=128``. This is form (c) of
+    Xie et al. (2017), Figure 3.
 
     Args:
         in_channels: input channels.
         planes: the stage's base width; the block outputs ``4 * planes`` channels.
-        stride: stride of ``conv2`` and of the projection shortcut.
+        stride: the block's stride, on ``conv2`` (``stride_in="3x3"``, ResNet
+            v1.5 as in torchvision) or on ``conv1`` (``"1x1"``, the paper's v1);
+            and on the projection shortcut.
         cardinality: ResNeXt's ``C``, the number of groups of ``conv2``.
         bottleneck_width: ResNeXt's ``d``, the channels per group when ``planes = 64``.
+        dilation: dilation (and padding) of ``conv2``.
+        stride_in: ``"3x3"`` or ``"1x1"``, see ``stride``.
+        residual: add the shortcut; False makes the plain twin.
         attention: ``None``, ``"se"`` (Hu et al., 2018) or ``"cbam"`` (Woo et al.,
-            2018), applied after ``bn3``, before the residual addition.
+            2018), after ``bn3``, before the residual addition.
         attention_reduction: the attention MLP's reduction ratio ``r``.
     """
 
@@ -167,45 +169,81 @@ class Bottleneck(nn.Module):
         *,
         cardinality: int = 1,
         bottleneck_width: int = 64,
+        dilation: int = 1,
+        stride_in: StrideIn = "3x3",
+        residual: bool = True,
         attention: Attention = None,
         attention_reduction: int = 16,
     ) -> None:
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("planes", planes), ("stride", stride),
-                            ("cardinality", cardinality), ("bottleneck_width", bottleneck_width),
-                            ("attention_reduction", attention_reduction)):  # fmt: skip
-            positive_int("Bottleneck", name, value)
         width = max(1, planes * bottleneck_width // _BASE_WIDTH) * cardinality
         out_channels = planes * self.expansion
-        self.conv1 = conv1x1(in_channels, width)
+        stride_1x1, stride_3x3 = (stride, 1) if stride_in == "1x1" else (1, stride)
+        self.conv1 = conv1x1(in_channels, width, stride_1x1)
         self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = conv3x3(width, width, stride, groups=cardinality)
+        self.conv2 = conv3x3(width, width, stride_3x3, groups=cardinality, dilation=dilation)
         self.bn2 = nn.BatchNorm2d(width)
         self.conv3 = conv1x1(width, out_channels)
         self.bn3 = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
-        self.attention = _attention_module(
-            "Bottleneck", attention, out_channels, attention_reduction
-        )
-        self.downsample = _projection(in_channels, out_channels, stride)
+        self.attention = _attention_module(attention, out_channels, attention_reduction)
+        self.downsample = _projection(in_channels, out_channels, stride) if residual else None
+        self.residual = residual
+        self.out_channels = out_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shortcut = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
         if self.attention is not None:
             out = self.attention(out)
-        return self.relu(out + shortcut)
+        if self.residual:
+            out = out + (x if self.downsample is None else self.downsample(x))
+        return self.relu(out)
 
 
-class ResNet(nn.Module):
+def _check(
+    block: object, layers: object, cardinality: object, bottleneck_width: object,
+    attention: object, attention_reduction: object, zero_init_residual: object,
+    replace_stride_with_dilation: object, stride_in: object, residual: object,
+) -> None:  # fmt: skip
+    """ResNet's own argument checks, in one call."""
+    one_of("ResNet", "block", block, ("basic", "bottleneck"))
+    layers = positive_ints("ResNet", "layers", layers)
+    for name, value in (("cardinality", cardinality), ("bottleneck_width", bottleneck_width),
+                        ("attention_reduction", attention_reduction)):  # fmt: skip
+        positive_int("ResNet", name, value)
+    if block == "basic" and (cardinality != 1 or bottleneck_width != _BASE_WIDTH):
+        raise ValueError(
+            "ResNet: block='basic' supports only cardinality=1 and bottleneck_width=64, "
+            f"got cardinality={cardinality!r}, bottleneck_width={bottleneck_width!r}"
+        )
+    one_of("ResNet", "attention", attention, (None, "se", "cbam"))
+    one_of("ResNet", "stride_in", stride_in, ("3x3", "1x1"))
+    if block == "basic" and stride_in != "3x3":
+        raise ValueError("ResNet: stride_in='1x1' needs block='bottleneck' (a basic block has no 1x1)")
+    boolean("ResNet", "zero_init_residual", zero_init_residual)
+    boolean("ResNet", "residual", residual)
+    flags = replace_stride_with_dilation
+    if (
+        not isinstance(flags, Sequence)
+        or len(flags) != len(layers) - 1
+        or not all(isinstance(f, bool) for f in flags)
+    ):
+        raise ValueError(
+            f"ResNet: replace_stride_with_dilation must be {len(layers) - 1} bools (one per "
+            f"stage after the first), got {flags!r}"
+        )
+
+
+
+class ResNet(ImageClassifier):
     """A stem, stages of residual blocks, global average pooling and a linear classifier.
 
     Stage ``i`` (``layer{i+1}``) has ``layers[i]`` blocks of base width
     ``64 * 2**i * width_multiplier``; its first block has stride 2 (except in
     ``layer1``, which follows the max-pool) and a projection shortcut whenever
-    the shape changes.
+    the shape changes (torchvision's ``_make_layer``).
 
     Args:
         block: ``"basic"`` (:class:`BasicBlock`, ResNet-18/34) or ``"bottleneck"``
@@ -213,11 +251,6 @@ class ResNet(nn.Module):
         layers: blocks per stage, e.g. ``(3, 4, 6, 3)`` for ResNet-50.
         num_classes: outputs of ``fc``.
         in_channels: channels of the input image.
-        cardinality: ResNeXt's ``C`` (bottleneck blocks only).
-        bottleneck_width: ResNeXt's ``d`` (bottleneck blocks only).
-        attention: ``None``, ``"se"`` or ``"cbam"`` in every block (see
-            :class:`Bottleneck`).
-        attention_reduction: reduction ratio of the attention MLPs.
         small_input: a stem for 28x28 / 32x32 images. ``conv1`` becomes a 3x3
             convolution with stride 1 and padding 1 (instead of 7x7, stride 2,
             padding 3) and ``maxpool`` becomes ``nn.Identity``; nothing else
@@ -227,12 +260,26 @@ class ResNet(nn.Module):
             ResNets (ResNet-20/32/56/110).
         width_multiplier: ``α``; the stem and every stage's base width are
             ``round(64 * 2**i * α)`` (at least 1). At 1.0 nothing changes.
+        cardinality: ResNeXt's ``C`` (bottleneck blocks only).
+        bottleneck_width: ResNeXt's ``d`` (bottleneck blocks only).
+        attention: ``None``, ``"se"`` or ``"cbam"`` in every block (see
+            :class:`Bottleneck`).
+        attention_reduction: reduction ratio of the attention MLPs.
+        zero_init_residual: start the last BN of every block at scale 0
+            (torchvision's option, Goyal et al., 2017), so that each block
+            begins as the identity map (up to its final ReLU).
+        replace_stride_with_dilation: one bool per stage after the first: that
+            stage keeps the resolution (stride 1) and dilates its 3x3
+            convolutions instead, as torchvision does for segmentation; the
+            output stride falls from 32 to 16 or 8.
+        stride_in: where a bottleneck downsamples: ``"3x3"`` (v1.5, torchvision)
+            or ``"1x1"`` (the paper's v1).
+        residual: False builds the plain twin: the same layers without any
+            shortcut (He et al.'s "plain" networks).
 
     Raises:
-        ValueError: an argument is out of range (the message names it), or
-            ``block="basic"`` with ``cardinality != 1`` or
-            ``bottleneck_width != 64``.
-        TypeError: ``small_input`` is not a bool.
+        ValueError: an argument is out of range (the message names it).
+        TypeError: a flag is not a bool.
     """
 
     def __init__(
@@ -242,88 +289,67 @@ class ResNet(nn.Module):
         *,
         num_classes: int = 1000,
         in_channels: int = 3,
+        small_input: bool = False,
+        width_multiplier: float = 1.0,
         cardinality: int = 1,
         bottleneck_width: int = 64,
         attention: Attention = None,
         attention_reduction: int = 16,
-        small_input: bool = False,
-        width_multiplier: float = 1.0,
+        zero_init_residual: bool = False,
+        replace_stride_with_dilation: Sequence[bool] | None = None,
+        stride_in: StrideIn = "3x3",
+        residual: bool = True,
     ) -> None:
-        super().__init__()
-        if block not in ("basic", "bottleneck"):
-            raise ValueError(f"ResNet: block must be 'basic' or 'bottleneck', got {block!r}")
-        if (
-            isinstance(layers, (str, bytes))
-            or not isinstance(layers, Sequence)
-            or len(layers) == 0
-            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in layers)
-        ):
-            raise ValueError(
-                f"ResNet: layers must be a non-empty sequence of positive ints, got {layers!r}"
-            )
-        for name, value in (("num_classes", num_classes), ("in_channels", in_channels),
-                            ("cardinality", cardinality), ("bottleneck_width", bottleneck_width),
-                            ("attention_reduction", attention_reduction)):  # fmt: skip
-            positive_int("ResNet", name, value)
-        if block == "basic" and (cardinality != 1 or bottleneck_width != _BASE_WIDTH):
-            raise ValueError(
-                "ResNet: block='basic' supports only cardinality=1 and bottleneck_width=64, "
-                f"got cardinality={cardinality!r}, bottleneck_width={bottleneck_width!r}"
-            )
-        if attention not in (None, "se", "cbam"):
-            raise ValueError(f"ResNet: attention must be None, 'se' or 'cbam', got {attention!r}")
-        boolean("ResNet", "small_input", small_input)
-        positive_number("ResNet", "width_multiplier", width_multiplier)
-
-        widths = [max(1, round(_BASE_WIDTH * 2**i * width_multiplier)) for i in range(len(layers))]
-        stem_width = widths[0]
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+            width_multiplier=width_multiplier,
+        )  # fmt: skip
+        dilate = replace_stride_with_dilation
+        if dilate is None:
+            dilate = (False,) * (len(layers) - 1) if isinstance(layers, Sequence) else ()
+        _check(
+            block, layers, cardinality, bottleneck_width, attention, attention_reduction,
+            zero_init_residual, dilate, stride_in, residual,
+        )  # fmt: skip
+        stem_width = self.scale(_BASE_WIDTH)
         if small_input:
             self.conv1 = conv3x3(in_channels, stem_width)
             self.maxpool: nn.Module = nn.Identity()
         else:
-            self.conv1 = nn.Conv2d(
-                in_channels, stem_width, kernel_size=7, stride=2, padding=3, bias=False
-            )
+            self.conv1 = nn.Conv2d(in_channels, stem_width, 7, stride=2, padding=3, bias=False)
             self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         self.bn1 = nn.BatchNorm2d(stem_width)
         self.relu = nn.ReLU(inplace=True)
 
-        make_block: Callable[[int, int, int], nn.Module]
+        options: dict[str, object] = dict(
+            residual=residual, attention=attention, attention_reduction=attention_reduction
+        )
         if block == "bottleneck":
-            expansion = Bottleneck.expansion
-            make_block = partial(
-                Bottleneck,
-                cardinality=cardinality,
-                bottleneck_width=bottleneck_width,
-                attention=attention,
-                attention_reduction=attention_reduction,
-            )
-        else:
-            expansion = BasicBlock.expansion
-            make_block = partial(
-                BasicBlock, attention=attention, attention_reduction=attention_reduction
-            )
-        channels = stem_width
-        for i, (planes, depth) in enumerate(zip(widths, layers)):
-            stage = []
-            for j in range(depth):
-                stride = 2 if i > 0 and j == 0 else 1
-                stage.append(make_block(channels, planes, stride))
-                channels = planes * expansion
-            self.add_module(f"layer{i + 1}", nn.Sequential(*stage))
+            options.update(cardinality=cardinality, bottleneck_width=bottleneck_width,
+                           stride_in=stride_in)  # fmt: skip
+        unit = Bottleneck if block == "bottleneck" else BasicBlock
+        channels, dilation = stem_width, 1
+        for i, depth in enumerate(layers):
+            planes = self.scale(_BASE_WIDTH * 2**i)
+            stride = 1 if i == 0 else 2
+            first_dilation = dilation
+            if i > 0 and dilate[i - 1]:
+                dilation, stride = dilation * stride, 1
+            # torchvision: the first block keeps the previous dilation, the others take the new.
+            blocks = [unit(channels, planes, stride, dilation=first_dilation, **options)]
+            blocks += [unit(blocks[0].out_channels, planes, dilation=dilation, **options)
+                       for _ in range(depth - 1)]  # fmt: skip
+            self.add_module(f"layer{i + 1}", nn.Sequential(*blocks))
+            channels = blocks[0].out_channels
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(channels, num_classes)
         self.num_stages = len(layers)
-        self._initialise()
-
-    def _initialise(self) -> None:
-        """He et al. (2015) normal init (fan-out) for convolutions; BN starts as identity."""
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
+        init_he(self, zero_linear_bias=False)
+        if zero_init_residual:
+            for module in self.modules():
+                if isinstance(module, (BasicBlock, Bottleneck)):
+                    last_norm = module.bn3 if isinstance(module, Bottleneck) else module.bn2
+                    nn.init.zeros_(last_norm.weight)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """The feature map after the last stage, before pooling."""
@@ -356,117 +382,58 @@ VARIANTS: dict[str, dict[str, object]] = {
 }  # fmt: skip
 
 
-def _build(
-    name: str,
-    num_classes: int,
-    in_channels: int,
-    small_input: bool,
-    width_multiplier: float,
-    kwargs: dict[str, object],
-) -> ResNet:
-    """``ResNet(**VARIANTS[name], ...)``; ``kwargs`` may not override the variant's config."""
-    arguments = dict(
-        num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-        width_multiplier=width_multiplier, **kwargs,
-    )  # fmt: skip
-    return build_variant(ResNet, name, VARIANTS[name], arguments)
+def _build(name: str, arguments: dict[str, Any]) -> ResNet:
+    return build_variant(ResNet, VARIANTS, name, arguments)
 
 
-# Every builder takes ``num_classes``, ``in_channels``, ``small_input`` and
-# ``width_multiplier`` (see :class:`ResNet`) and passes further keyword
-# arguments (``attention``, ``attention_reduction``) to :class:`ResNet`.
-
-
-@register_model(input_size=(3, 224, 224))
-def resnet18(
-    *,
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    small_input: bool = False,
-    width_multiplier: float = 1.0,
-    **kwargs: object,
-) -> ResNet:
+@register_model
+def resnet18(**kwargs: Any) -> ResNet:
     """ResNet-18 (He et al., 2016): basic blocks (2, 2, 2, 2).
 
     torchvision's twin: 11,689,512 parameters, 1.814 GMACs at 224x224.
     """
-    return _build("resnet18", num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("resnet18", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def resnet34(
-    *,
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    small_input: bool = False,
-    width_multiplier: float = 1.0,
-    **kwargs: object,
-) -> ResNet:
+@register_model
+def resnet34(**kwargs: Any) -> ResNet:
     """ResNet-34 (He et al., 2016): basic blocks (3, 4, 6, 3).
 
     torchvision's twin: 21,797,672 parameters, 3.664 GMACs at 224x224.
     """
-    return _build("resnet34", num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("resnet34", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def resnet50(
-    *,
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    small_input: bool = False,
-    width_multiplier: float = 1.0,
-    **kwargs: object,
-) -> ResNet:
+@register_model
+def resnet50(**kwargs: Any) -> ResNet:
     """ResNet-50 (He et al., 2016) v1.5: bottlenecks (3, 4, 6, 3), stride on the 3x3.
 
     torchvision's twin: 25,557,032 parameters, 4.089 GMACs at 224x224 (the
     paper's v1, with the stride on the first 1x1: 3.8 GFLOPs, i.e. multiply-adds).
     """
-    return _build("resnet50", num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("resnet50", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def resnet101(
-    *,
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    small_input: bool = False,
-    width_multiplier: float = 1.0,
-    **kwargs: object,
-) -> ResNet:
+@register_model
+def resnet101(**kwargs: Any) -> ResNet:
     """ResNet-101 (He et al., 2016) v1.5: bottlenecks (3, 4, 23, 3), stride on the 3x3.
 
     torchvision's twin: 44,549,160 parameters, 7.801 GMACs at 224x224.
     """
-    return _build("resnet101", num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("resnet101", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def resnet152(
-    *,
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    small_input: bool = False,
-    width_multiplier: float = 1.0,
-    **kwargs: object,
-) -> ResNet:
+@register_model
+def resnet152(**kwargs: Any) -> ResNet:
     """ResNet-152 (He et al., 2016) v1.5: bottlenecks (3, 8, 36, 3), stride on the 3x3.
 
     torchvision's twin: 60,192,808 parameters, 11.514 GMACs at 224x224.
     """
-    return _build("resnet152", num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("resnet152", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def resnext50_32x4d(
-    *,
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    small_input: bool = False,
-    width_multiplier: float = 1.0,
-    **kwargs: object,
-) -> ResNet:
+@register_model
+def resnext50_32x4d(**kwargs: Any) -> ResNet:
     """ResNeXt-50 (32x4d) (Xie et al., 2017): cardinality 32, bottleneck_width 4.
 
     ResNet-50's layout with grouped 3x3 convolutions (32 groups of 4 channels
@@ -474,39 +441,21 @@ def resnext50_32x4d(
     torchvision's twin: 25,028,904 parameters, 4.230 GMACs at 224x224 (the
     paper's Table 1: 25.0 M parameters, 4.2 GFLOPs, i.e. multiply-adds).
     """
-    return _build(
-        "resnext50_32x4d", num_classes, in_channels, small_input, width_multiplier, kwargs
-    )
+    return _build("resnext50_32x4d", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def resnext101_32x8d(
-    *,
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    small_input: bool = False,
-    width_multiplier: float = 1.0,
-    **kwargs: object,
-) -> ResNet:
+@register_model
+def resnext101_32x8d(**kwargs: Any) -> ResNet:
     """ResNeXt-101 (32x8d) (Xie et al., 2017): cardinality 32, bottleneck_width 8.
 
     Bottlenecks (3, 4, 23, 3), stride on the 3x3. torchvision's twin:
     88,791,336 parameters, 16.414 GMACs at 224x224.
     """
-    return _build(
-        "resnext101_32x8d", num_classes, in_channels, small_input, width_multiplier, kwargs
-    )
+    return _build("resnext101_32x8d", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def wide_resnet50_2(
-    *,
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    small_input: bool = False,
-    width_multiplier: float = 1.0,
-    **kwargs: object,
-) -> ResNet:
+@register_model
+def wide_resnet50_2(**kwargs: Any) -> ResNet:
     """Wide ResNet-50-2 (Zagoruyko and Komodakis, 2016), torchvision's bottleneck version.
 
     ResNet-50 with the bottleneck's inner width doubled (``bottleneck_width=128``:
@@ -514,20 +463,11 @@ def wide_resnet50_2(
     unchanged. Stride on the 3x3. torchvision's twin: 68,883,240 parameters,
     11.398 GMACs at 224x224.
     """
-    return _build(
-        "wide_resnet50_2", num_classes, in_channels, small_input, width_multiplier, kwargs
-    )
+    return _build("wide_resnet50_2", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def se_resnet50(
-    *,
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    small_input: bool = False,
-    width_multiplier: float = 1.0,
-    **kwargs: object,
-) -> ResNet:
+@register_model
+def se_resnet50(**kwargs: Any) -> ResNet:
     """SE-ResNet-50 (Hu, Shen and Sun, 2018, "Squeeze-and-Excitation Networks").
 
     ResNet-50 (v1.5) with a squeeze-and-excitation module (reduction ratio 16)
@@ -537,18 +477,11 @@ def se_resnet50(
     §4: "∼2.5 million additional parameters"): 28,088,024 in all, against
     SE-ResNet-50's 28.09 M in Woo et al. (2018), Table 4.
     """
-    return _build("se_resnet50", num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("se_resnet50", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def cbam_resnet50(
-    *,
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    small_input: bool = False,
-    width_multiplier: float = 1.0,
-    **kwargs: object,
-) -> ResNet:
+@register_model
+def cbam_resnet50(**kwargs: Any) -> ResNet:
     """CBAM-ResNet-50 (Woo, Park, Lee and Kweon, 2018).
 
     From "CBAM: Convolutional Block Attention Module": ResNet-50 (v1.5) with
@@ -561,6 +494,4 @@ def cbam_resnet50(
     spatial attention does not), 16 · 100 = 1,600 in all. Without the spatial
     BN the count would be 32 lower, 28,089,592; both round to 28.09 M.
     """
-    return _build(
-        "cbam_resnet50", num_classes, in_channels, small_input, width_multiplier, kwargs
-    )
+    return _build("cbam_resnet50", kwargs)

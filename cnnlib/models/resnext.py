@@ -39,6 +39,14 @@ concatenated per-path 3x3 convolutions are a grouped convolution; so
 Parameters: all forms have the same convolution weights,
 ``C·(in·d + 9·d² + d·out)`` (70,144 for the paper's ``C=32, d=4``,
 ``in = out = 256``), and the same BN parameters, ``2·(2·C·d + out)``.
+
+**Blocks of depth 2** (the paper's Figure 4, ``depth=2``): each path is a 3x3
+(in → d) and a 3x3 (d → out). Concatenating the paths' first convolutions
+gives one 3x3 from ``in`` to ``C·d`` channels — dense, since every path reads
+every input channel — and summing their second convolutions one 3x3 from
+``C·d`` to ``out``: form (c) of a depth-2 block has no grouped convolution at
+all. It is a basic block of width ``C·d``, "trivially wide", which is why
+ResNeXt needs blocks of depth ≥ 3.
 """
 
 from __future__ import annotations
@@ -48,12 +56,13 @@ from typing import Literal
 import torch
 from torch import nn
 
-from cnnlib._checks import positive_int
+from cnnlib._checks import one_of, positive_int
 from cnnlib.layers import conv1x1, conv3x3
 
 __all__ = ["ResNeXtBlock", "convert", "FORMS"]
 
 Form = Literal["a", "b", "c"]
+Depth = Literal[2, 3]
 
 #: The block forms of Xie et al. (2017), Figure 3.
 FORMS: tuple[Form, ...] = ("a", "b", "c")
@@ -65,28 +74,54 @@ def _check_form(func: str, form: object) -> Form:
     return form  # type: ignore[return-value]
 
 
-class _Path(nn.Module):
-    """A path of form (a) or (b): 1x1 → BN → ReLU → 3x3 → BN → ReLU [→ 1x1 in form (a)]."""
+def _layers(in_channels: int, width: int, depth: int, groups: int = 1) -> list[tuple[str, nn.Module]]:
+    """The layers before the last convolution: (conv, BN) pairs, ReLU after each BN.
 
-    def __init__(self, in_channels: int, width: int, out_channels: int | None) -> None:
+    Depth 3: 1x1 (in → width), 3x3 (width → width, ``groups``); depth 2: 3x3 (in → width).
+    """
+    if depth == 2:
+        return [("conv1", conv3x3(in_channels, width)), ("bn1", nn.BatchNorm2d(width))]
+    return [
+        ("conv1", conv1x1(in_channels, width)), ("bn1", nn.BatchNorm2d(width)),
+        ("conv2", conv3x3(width, width, groups=groups)), ("bn2", nn.BatchNorm2d(width)),
+    ]  # fmt: skip
+
+
+def _last_conv(width: int, out_channels: int, depth: int) -> nn.Conv2d:
+    """The block's last convolution: 1x1 at depth 3, 3x3 at depth 2."""
+    return conv1x1(width, out_channels) if depth == 3 else conv3x3(width, out_channels)
+
+
+class _Path(nn.Module):
+    """A path of form (a) or (b): its layers with ReLUs [and its last convolution in form (a)]."""
+
+    def __init__(self, in_channels: int, width: int, out_channels: int | None, depth: int) -> None:
         super().__init__()
-        self.conv1 = conv1x1(in_channels, width)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = conv3x3(width, width)
-        self.bn2 = nn.BatchNorm2d(width)
+        for name, module in _layers(in_channels, width, depth):
+            self.add_module(name, module)
         self.relu = nn.ReLU(inplace=True)
-        self.conv3 = None if out_channels is None else conv1x1(width, out_channels)
+        self.depth = depth
+        last = None if out_channels is None else _last_conv(width, out_channels, depth)
+        self.add_module(_names(depth)[0], last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.relu(self.bn1(self.conv1(x)))
-        x = self.relu(self.bn2(self.conv2(x)))
-        return x if self.conv3 is None else self.conv3(x)
+        if self.depth == 3:
+            x = self.relu(self.bn2(self.conv2(x)))
+        last = getattr(self, _names(self.depth)[0])
+        return x if last is None else last(x)
+
+
+def _names(depth: int) -> tuple[str, str]:
+    """(last convolution, output BN) of a block of ``depth``: conv3/bn3 or conv2/bn2."""
+    return ("conv3", "bn3") if depth == 3 else ("conv2", "bn2")
 
 
 class ResNeXtBlock(nn.Module):
     """A ResNeXt block (stride 1) in form ``"a"``, ``"b"`` or ``"c"`` (Xie et al., 2017, Fig. 3).
 
-    Modules, by form (see the module docstring for why the norms sit there):
+    Modules, by form, for ``depth=3`` (see the module docstring for why the
+    norms sit there):
 
     * ``"a"``: ``paths[g]`` = ``conv1`` (in → d), ``bn1``, ``conv2`` (3x3, d → d),
       ``bn2``, ``conv3`` (d → out), for ``g < C``; then ``bn3`` on their sum.
@@ -97,6 +132,11 @@ class ResNeXtBlock(nn.Module):
       :class:`cnnlib.models.resnet.Bottleneck`, whose state dict (of a block
       with identity shortcut) loads into it.
 
+    With ``depth=2`` (Figure 4) each path is ``conv1`` (3x3, in → d), ``bn1``
+    [, ``conv2`` (3x3, d → out) in form (a)]; form (b) applies ``conv2`` (3x3,
+    C·d → out) to the concatenation; form (c) is ``conv1`` (3x3, in → C·d,
+    not grouped), ``bn1``, ``conv2`` (3x3, C·d → out); the output BN is ``bn2``.
+
     Every form ends with: add the shortcut (``nn.Identity`` when ``out_channels
     == in_channels``, else ``shortcut`` = 1x1 conv + BN), then ReLU.
 
@@ -106,9 +146,10 @@ class ResNeXtBlock(nn.Module):
         bottleneck_width: ``d``, the channels of each path.
         form: ``"a"``, ``"b"`` or ``"c"``.
         out_channels: output channels; ``None`` means ``in_channels``.
+        depth: convolutions per path, 3 (the bottleneck, Figure 3) or 2 (Figure 4).
 
     Raises:
-        ValueError: a size is not a positive int, or ``form`` is not one of the three.
+        ValueError: a size is not a positive int, or ``form`` or ``depth`` is not allowed.
     """
 
     def __init__(
@@ -118,12 +159,14 @@ class ResNeXtBlock(nn.Module):
         bottleneck_width: int,
         form: Form,
         out_channels: int | None = None,
+        depth: Depth = 3,
     ) -> None:
         super().__init__()
         positive_int("ResNeXtBlock", "in_channels", in_channels)
         positive_int("ResNeXtBlock", "cardinality", cardinality)
         positive_int("ResNeXtBlock", "bottleneck_width", bottleneck_width)
         _check_form("ResNeXtBlock", form)
+        one_of("ResNeXtBlock", "depth", depth, (2, 3))
         if out_channels is None:
             out_channels = in_channels
         positive_int("ResNeXtBlock", "out_channels", out_channels)
@@ -132,22 +175,22 @@ class ResNeXtBlock(nn.Module):
         self.bottleneck_width = bottleneck_width
         self.form: Form = form
         self.out_channels = out_channels
+        self.depth = depth
         width = cardinality * bottleneck_width
+        last, norm = _names(depth)
 
         if form == "c":
-            self.conv1 = conv1x1(in_channels, width)
-            self.bn1 = nn.BatchNorm2d(width)
-            self.conv2 = conv3x3(width, width, groups=cardinality)
-            self.bn2 = nn.BatchNorm2d(width)
-            self.conv3 = conv1x1(width, out_channels)
+            for name, module in _layers(in_channels, width, depth, groups=cardinality):
+                self.add_module(name, module)
+            self.add_module(last, _last_conv(width, out_channels, depth))
         else:
             path_out = out_channels if form == "a" else None
             self.paths = nn.ModuleList(
-                _Path(in_channels, bottleneck_width, path_out) for _ in range(cardinality)
+                _Path(in_channels, bottleneck_width, path_out, depth) for _ in range(cardinality)
             )
             if form == "b":
-                self.conv3 = conv1x1(width, out_channels)
-        self.bn3 = nn.BatchNorm2d(out_channels)
+                self.add_module(last, _last_conv(width, out_channels, depth))
+        self.add_module(norm, nn.BatchNorm2d(out_channels))
         self.relu = nn.ReLU(inplace=True)
         self.shortcut: nn.Module = (
             nn.Identity()
@@ -156,22 +199,26 @@ class ResNeXtBlock(nn.Module):
         )
 
     def _transform(self, x: torch.Tensor) -> torch.Tensor:
-        """The residual branch before ``bn3``."""
+        """The residual branch before the output BN."""
         if self.form == "a":
             return torch.stack([path(x) for path in self.paths]).sum(dim=0)
+        last = getattr(self, _names(self.depth)[0])
         if self.form == "b":
-            return self.conv3(torch.cat([path(x) for path in self.paths], dim=1))
+            return last(torch.cat([path(x) for path in self.paths], dim=1))
         out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        return self.conv3(out)
+        if self.depth == 3:
+            out = self.relu(self.bn2(self.conv2(out)))
+        return last(out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.relu(self.bn3(self._transform(x)) + self.shortcut(x))
+        norm = getattr(self, _names(self.depth)[1])
+        return self.relu(norm(self._transform(x)) + self.shortcut(x))
 
     def extra_repr(self) -> str:
         return (
-            f"form={self.form!r}, in_channels={self.in_channels}, cardinality={self.cardinality}, "
-            f"bottleneck_width={self.bottleneck_width}, out_channels={self.out_channels}"
+            f"form={self.form!r}, depth={self.depth}, in_channels={self.in_channels}, "
+            f"cardinality={self.cardinality}, bottleneck_width={self.bottleneck_width}, "
+            f"out_channels={self.out_channels}"
         )
 
 
@@ -207,23 +254,29 @@ def _split_bn(
 
 def _as_form_c(block: ResNeXtBlock) -> dict[str, torch.Tensor]:
     """The block's state dict written in form (c)'s layout."""
-    state = {**_copy_state(block.bn3, "bn3."), **_copy_state(block.shortcut, "shortcut.")}
+    last, norm = _names(block.depth)
+    inner = ["conv1", "bn1"] + (["conv2", "bn2"] if block.depth == 3 else [])
+    state = {**_copy_state(getattr(block, norm), f"{norm}."),
+             **_copy_state(block.shortcut, "shortcut.")}  # fmt: skip
     if block.form == "c":
-        for name in ("conv1", "bn1", "conv2", "bn2", "conv3"):
+        for name in (*inner, last):
             state.update(_copy_state(getattr(block, name), f"{name}."))
         return state
     paths = list(block.paths)
-    # Per-path 1x1 and 3x3 convolutions stacked along the output channels: the
-    # grouped 3x3 weight (C·d, d, 3, 3) is exactly the C path weights (d, d, 3, 3).
-    state["conv1.weight"] = torch.cat([p.conv1.weight.detach() for p in paths])
-    state["conv2.weight"] = torch.cat([p.conv2.weight.detach() for p in paths])
-    state.update(_cat_bn([p.bn1 for p in paths], "bn1."))
-    state.update(_cat_bn([p.bn2 for p in paths], "bn2."))
+    # Per-path convolutions stacked along the output channels: the grouped 3x3
+    # weight (C·d, d, 3, 3) is exactly the C path weights (d, d, 3, 3).
+    for name in inner:
+        if name.startswith("conv"):
+            state[f"{name}.weight"] = torch.cat([getattr(p, name).weight.detach() for p in paths])
+        else:
+            state.update(_cat_bn([getattr(p, name) for p in paths], f"{name}."))
     if block.form == "b":
-        state["conv3.weight"] = block.conv3.weight.detach().clone()
+        state[f"{last}.weight"] = getattr(block, last).weight.detach().clone()
     else:
         # sum over g of W_g · h_g  ==  [W_0 … W_{C-1}] · concat(h_0 … h_{C-1})
-        state["conv3.weight"] = torch.cat([p.conv3.weight.detach() for p in paths], dim=1)
+        state[f"{last}.weight"] = torch.cat(
+            [getattr(p, last).weight.detach() for p in paths], dim=1
+        )
     return state
 
 
@@ -233,7 +286,7 @@ def convert(block: ResNeXtBlock, form: Form) -> ResNeXtBlock:
     Convolution weights, BN affine parameters, running statistics and
     ``num_batches_tracked`` are copied (the per-path tensors of forms (a)/(b)
     are the channel slices of form (c)'s); the new block is on the same
-    device, has the same dtype and the same train/eval mode. Its outputs equal
+    device, has the same dtype, depth and train/eval mode. Its outputs equal
     the original's up to floating-point rounding, in eval and in train mode.
 
     Raises:
@@ -243,29 +296,32 @@ def convert(block: ResNeXtBlock, form: Form) -> ResNeXtBlock:
     if not isinstance(block, ResNeXtBlock):
         raise TypeError(f"convert: block must be a ResNeXtBlock, got {type(block).__name__}")
     _check_form("convert", form)
-    reference = block.bn3.weight
+    last, norm = _names(block.depth)
+    reference = getattr(block, norm).weight
     new = ResNeXtBlock(
-        block.in_channels, block.cardinality, block.bottleneck_width, form, block.out_channels
-    ).to(device=reference.device, dtype=reference.dtype)
+        block.in_channels, block.cardinality, block.bottleneck_width, form, block.out_channels,
+        depth=block.depth,
+    ).to(device=reference.device, dtype=reference.dtype)  # fmt: skip
     new.train(block.training)
     state = _as_form_c(block)
     if form != "c":
         cardinality = block.cardinality
-        conv1 = state.pop("conv1.weight").chunk(cardinality)
-        conv2 = state.pop("conv2.weight").chunk(cardinality)
-        bn1 = _split_bn(state, "bn1.", cardinality)
-        bn2 = _split_bn(state, "bn2.", cardinality)
-        conv3 = state.pop("conv3.weight")
-        for g in range(cardinality):
-            prefix = f"paths.{g}."
-            state[prefix + "conv1.weight"] = conv1[g]
-            state[prefix + "conv2.weight"] = conv2[g]
-            state.update({f"{prefix}bn1.{key}": value for key, value in bn1[g].items()})
-            state.update({f"{prefix}bn2.{key}": value for key, value in bn2[g].items()})
+        inner = ["conv1", "bn1"] + (["conv2", "bn2"] if block.depth == 3 else [])
+        per_path: list[dict[str, torch.Tensor]] = [{} for _ in range(cardinality)]
+        for name in inner:
+            if name.startswith("conv"):
+                for g, weight in enumerate(state.pop(f"{name}.weight").chunk(cardinality)):
+                    per_path[g][f"{name}.weight"] = weight
+            else:
+                for g, bn in enumerate(_split_bn(state, f"{name}.", cardinality)):
+                    per_path[g].update({f"{name}.{key}": value for key, value in bn.items()})
+        weight = state.pop(f"{last}.weight")
         if form == "b":
-            state["conv3.weight"] = conv3
+            state[f"{last}.weight"] = weight
         else:
-            for g, weight in enumerate(conv3.chunk(cardinality, dim=1)):
-                state[f"paths.{g}.conv3.weight"] = weight
+            for g, part in enumerate(weight.chunk(cardinality, dim=1)):
+                per_path[g][f"{last}.weight"] = part
+        for g, path_state in enumerate(per_path):
+            state.update({f"paths.{g}.{key}": value for key, value in path_state.items()})
     new.load_state_dict(state, strict=True)
     return new

@@ -31,15 +31,17 @@ and 26 2x96d 26.2 M.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnlib._checks import positive_int, positive_number
+from cnnlib._checks import one_of, positive_int
 from cnnlib.layers import conv1x1, conv3x3
-from cnnlib.models import register_model
+from cnnlib.models._common import ThreeStageNet
+from cnnlib.models._registry import build_variant, register_model
 
 __all__ = [
     "ShakeShakeFunction",
@@ -50,6 +52,7 @@ __all__ = [
     "ShakeShakeResNet",
     "shake_shake_26_2x32d",
     "shake_shake_26_2x96d",
+    "VARIANTS",
 ]
 
 _STEM_WIDTH = 16
@@ -140,25 +143,42 @@ class ShakeShortcut(nn.Module):
         return self.bn(torch.cat([path1, path2], dim=1))
 
 
+ForwardMode = Literal["shake", "even"]
+BackwardMode = Literal["shake", "even", "keep"]
+Level = Literal["image", "batch"]
+
+
 class ShakeBlock(nn.Module):
     """Two branches mixed by Shake-Shake, plus the shortcut.
 
-    In training mode ``α`` and ``β`` are drawn from ``U(0, 1)`` per image
-    (``torch.rand``, in that order, with the default generator) and the
-    branches are mixed by :func:`shake_shake`; in eval mode the block returns
-    ``0.5·(branch1(x) + branch2(x)) + shortcut(x)``, deterministically.
+    In training mode the branches are mixed by :func:`shake_shake` with
+    coefficients chosen by the modes of the paper's Table 1: ``forward="shake"``
+    draws ``α ~ U(0, 1)``, ``"even"`` takes 0.5; ``backward="shake"`` draws an
+    independent ``β ~ U(0, 1)``, ``"even"`` takes 0.5 and ``"keep"`` reuses
+    ``α``. ``level="image"`` draws one coefficient per image, ``"batch"`` one
+    for the whole batch. Draws use ``torch.rand`` (α first, then β) on the
+    default generator. In eval mode the block returns ``0.5·(branch1(x) +
+    branch2(x)) + shortcut(x)``, deterministically.
 
     Args:
         in_channels: input channels.
         out_channels: channels of both branches and of the output.
         stride: stride of both branches' first convolution and of the shortcut.
+        forward: ``"shake"`` or ``"even"``.
+        backward: ``"shake"``, ``"even"`` or ``"keep"``.
+        level: ``"image"`` or ``"batch"``.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        stride: int = 1,
+        forward: ForwardMode = "shake",
+        backward: BackwardMode = "shake",
+        level: Level = "image",
+    ) -> None:
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
-                            ("stride", stride)):  # fmt: skip
-            positive_int("ShakeBlock", name, value)
         self.branch1 = ShakeBranch(in_channels, out_channels, stride)
         self.branch2 = ShakeBranch(in_channels, out_channels, stride)
         self.shortcut = (
@@ -166,20 +186,55 @@ class ShakeBlock(nn.Module):
             if stride != 1 or in_channels != out_channels
             else None
         )
+        self.modes = (forward, backward, level)
+        self.out_channels = out_channels
+
+    def _coefficients(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        forward, backward, level = self.modes
+        shape = (a.shape[0] if level == "image" else 1, 1, 1, 1)
+
+        def draw() -> torch.Tensor:
+            return torch.rand(shape, dtype=a.dtype, device=a.device)
+
+        alpha = draw() if forward == "shake" else torch.full(shape, 0.5, dtype=a.dtype)
+        if backward == "shake":
+            beta = draw()
+        elif backward == "keep":
+            beta = alpha
+        else:
+            beta = torch.full(shape, 0.5, dtype=a.dtype, device=a.device)
+        return alpha.to(a.device), beta
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a, b = self.branch1(x), self.branch2(x)
         if self.training:
-            coefficient_shape = (x.shape[0], 1, 1, 1)
-            alpha = torch.rand(coefficient_shape, dtype=a.dtype, device=a.device)
-            beta = torch.rand(coefficient_shape, dtype=a.dtype, device=a.device)
-            mixed = shake_shake(a, b, alpha, beta)
+            mixed = shake_shake(a, b, *self._coefficients(a))
         else:
             mixed = 0.5 * (a + b)
         return mixed + (x if self.shortcut is None else self.shortcut(x))
 
 
-class ShakeShakeResNet(nn.Module):
+def _check(depth: object, base_width: object, modes: tuple[object, object, object]) -> None:
+    """ShakeShakeResNet's own argument checks, in one call."""
+    positive_int("ShakeShakeResNet", "depth", depth)
+    if depth < 8 or (depth - 2) % 6:  # type: ignore[operator]
+        raise ValueError(
+            "ShakeShakeResNet: depth must be 6n + 2 with n >= 1 (8, 14, 20, 26, ...), "
+            f"got {depth!r}"
+        )
+    positive_int("ShakeShakeResNet", "base_width", base_width)
+    if base_width % 2:  # type: ignore[operator]
+        raise ValueError(
+            "ShakeShakeResNet: base_width must be even (the shortcut splits it in halves), "
+            f"got {base_width!r}"
+        )
+    for name, value, allowed in zip(("forward", "backward", "level"), modes,
+                                    (get_args(ForwardMode), get_args(BackwardMode),
+                                     get_args(Level))):  # fmt: skip
+        one_of("ShakeShakeResNet", name, value, allowed)
+
+
+class ShakeShakeResNet(ThreeStageNet):
     """Shake-Shake ResNet ``depth`` 2x``base_width``d for small (CIFAR-sized) images.
 
     ``conv1`` (3x3, 16 channels) → ``bn1`` → ``layer1`` … ``layer3``
@@ -192,13 +247,14 @@ class ShakeShakeResNet(nn.Module):
             96 in the paper); even.
         num_classes: outputs of ``fc``.
         in_channels: channels of the input image.
+        small_input: must be True (the network is built for small images).
         width_multiplier: scales every channel count; the stem becomes
             ``max(1, round(16·m))`` and every stage width ``w`` becomes the
             even number ``max(2, 2·round(w·m / 2))`` (the shortcut splits it
             in halves). At 1.0 nothing changes.
-
-    Raises:
-        ValueError: an argument is out of range (the message names it).
+        forward: every block's forward mode, ``"shake"`` or ``"even"``.
+        backward: every block's backward mode, ``"shake"``, ``"even"`` or ``"keep"``.
+        level: ``"image"`` (the paper's best, Shake-Shake-Image) or ``"batch"``.
     """
 
     def __init__(
@@ -208,78 +264,46 @@ class ShakeShakeResNet(nn.Module):
         *,
         num_classes: int = 10,
         in_channels: int = 3,
+        small_input: bool = True,
         width_multiplier: float = 1.0,
+        forward: ForwardMode = "shake",
+        backward: BackwardMode = "shake",
+        level: Level = "image",
     ) -> None:
-        super().__init__()
-        for name, value in (("depth", depth), ("base_width", base_width),
-                            ("num_classes", num_classes),
-                            ("in_channels", in_channels)):  # fmt: skip
-            positive_int("ShakeShakeResNet", name, value)
-        if depth < 8 or (depth - 2) % 6:
-            raise ValueError(
-                "ShakeShakeResNet: depth must be 6n + 2 with n >= 1 (8, 14, 20, 26, ...), "
-                f"got {depth!r}"
-            )
-        positive_number("ShakeShakeResNet", "width_multiplier", width_multiplier)
-        if base_width % 2:
-            raise ValueError(
-                "ShakeShakeResNet: base_width must be even (the shortcut splits it in halves), "
-                f"got {base_width!r}"
-            )
-        widths = [max(2, 2 * round(base_width * 2**i * width_multiplier / 2)) for i in range(3)]
-        stem_width = max(1, round(_STEM_WIDTH * width_multiplier))
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+            width_multiplier=width_multiplier, small_only=True,
+        )  # fmt: skip
+        _check(depth, base_width, (forward, backward, level))
         blocks_per_stage = (depth - 2) // 6
-
-        self.conv1 = conv3x3(in_channels, stem_width)
-        self.bn1 = nn.BatchNorm2d(stem_width)
-        channels = stem_width
-        for i, width in enumerate(widths):
-            blocks = []
-            for j in range(blocks_per_stage):
-                stride = 2 if i > 0 and j == 0 else 1
-                blocks.append(ShakeBlock(channels, width, stride))
-                channels = width
-            self.add_module(f"layer{i + 1}", nn.Sequential(*blocks))
-        self.relu = nn.ReLU(inplace=True)
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(channels, num_classes)
-        self._initialise()
-
-    def _initialise(self) -> None:
-        """He et al. (2015) normal (fan-out) convolutions; BN as identity; zero ``fc`` bias."""
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
-                nn.init.zeros_(module.bias)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """The activated feature map after the last stage, before pooling."""
-        x = self.bn1(self.conv1(x))
-        return self.relu(self.layer3(self.layer2(self.layer1(x))))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(torch.flatten(self.avgpool(self.forward_features(x)), 1))
+        widths = [self.scale(base_width * 2**i, divisor=2) for i in range(3)]
+        self.build(
+            partial(ShakeBlock, forward=forward, backward=backward, level=level),
+            [[w] * blocks_per_stage for w in widths],
+            stem_width=self.scale(_STEM_WIDTH),
+            stem_norm=True,
+            final_norm=False,
+        )
 
 
-@register_model(input_size=(3, 32, 32))
-def shake_shake_26_2x32d(
-    *, num_classes: int = 10, in_channels: int = 3, width_multiplier: float = 1.0
-) -> ShakeShakeResNet:
+#: Each variant's configuration.
+VARIANTS: dict[str, dict[str, object]] = {
+    "shake_shake_26_2x32d": {"depth": 26, "base_width": 32},
+    "shake_shake_26_2x96d": {"depth": 26, "base_width": 96},
+}
+
+
+def _build(name: str, arguments: dict[str, Any]) -> ShakeShakeResNet:
+    return build_variant(ShakeShakeResNet, VARIANTS, name, arguments)
+
+
+@register_model(image_shape=(3, 32, 32))
+def shake_shake_26_2x32d(**kwargs: Any) -> ShakeShakeResNet:
     """Shake-Shake 26 2x32d (widths 32/64/128); the paper reports 2.9 M parameters."""
-    return ShakeShakeResNet(
-        26, 32, num_classes=num_classes, in_channels=in_channels, width_multiplier=width_multiplier
-    )
+    return _build("shake_shake_26_2x32d", kwargs)
 
 
-@register_model(input_size=(3, 32, 32))
-def shake_shake_26_2x96d(
-    *, num_classes: int = 10, in_channels: int = 3, width_multiplier: float = 1.0
-) -> ShakeShakeResNet:
+@register_model(image_shape=(3, 32, 32))
+def shake_shake_26_2x96d(**kwargs: Any) -> ShakeShakeResNet:
     """Shake-Shake 26 2x96d (widths 96/192/384); the paper reports 26.2 M parameters."""
-    return ShakeShakeResNet(
-        26, 96, num_classes=num_classes, in_channels=in_channels, width_multiplier=width_multiplier
-    )
+    return _build("shake_shake_26_2x96d", kwargs)

@@ -20,13 +20,20 @@ state dicts load with ``strict=True``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
-from cnnlib._checks import boolean, positive_int, positive_number
+from cnnlib._checks import (
+    boolean,
+    positive_int,
+    positive_ints,
+    positive_number,
+)
 from cnnlib.layers import ChannelShuffle, ConvBNAct, channel_shuffle, conv1x1, make_divisible
-from cnnlib.models import register_model
+from cnnlib.models._common import ImageClassifier
+from cnnlib.models._registry import build_variant, register_model
 
 __all__ = [
     "ShuffleUnitV1",
@@ -34,6 +41,7 @@ __all__ = [
     "ShuffleUnitV2",
     "ShuffleNetV2",
     "V1_STAGE_CHANNELS",
+    "V2_VARIANTS",
     "shufflenet_v1",
     "shufflenet_v2_x0_5",
     "shufflenet_v2_x1_0",
@@ -73,6 +81,8 @@ class ShuffleUnitV1(nn.Module):
         group_first_conv: whether the first 1x1 convolution is grouped; the
             paper leaves it ungrouped in the first unit of stage 2, whose input
             (the 24 stem channels) is small.
+        shuffle: the channel shuffle after the first group convolution; False
+            leaves it out (the paper's Table 3 compares the two).
 
     Raises:
         ValueError: an argument is out of range, or ``groups`` does not divide
@@ -86,12 +96,14 @@ class ShuffleUnitV1(nn.Module):
         stride: int,
         groups: int,
         group_first_conv: bool = True,
+        shuffle: bool = True,
     ) -> None:
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
                             ("groups", groups)):  # fmt: skip
             positive_int("ShuffleUnitV1", name, value)
         boolean("ShuffleUnitV1", "group_first_conv", group_first_conv)
+        boolean("ShuffleUnitV1", "shuffle", shuffle)
         if stride not in (1, 2):
             raise ValueError(f"ShuffleUnitV1: stride must be 1 or 2, got {stride!r}")
         if stride == 1 and in_channels != out_channels:
@@ -118,7 +130,7 @@ class ShuffleUnitV1(nn.Module):
         self.conv1 = nn.Conv2d(in_channels, bottleneck, kernel_size=1, groups=first_groups, bias=False)
         self.bn1 = nn.BatchNorm2d(bottleneck)
         self.relu = nn.ReLU(inplace=True)
-        self.shuffle: nn.Module = ChannelShuffle(groups) if groups > 1 else nn.Identity()
+        self.shuffle: nn.Module = ChannelShuffle(groups) if groups > 1 and shuffle else nn.Identity()
         self.conv2 = nn.Conv2d(bottleneck, bottleneck, kernel_size=3, stride=stride, padding=1,
                                groups=bottleneck, bias=False)  # fmt: skip
         self.bn2 = nn.BatchNorm2d(bottleneck)
@@ -134,7 +146,7 @@ class ShuffleUnitV1(nn.Module):
         return self.relu(torch.cat([self.shortcut(x), out], dim=1))
 
 
-class ShuffleNetV1(nn.Module):
+class ShuffleNetV1(ImageClassifier):
     """ShuffleNet (Zhang et al., 2018, Table 1) with ``g`` groups, scaled by ``s``.
 
     ``conv1`` (3x3 stride-2 conv-BN-ReLU, 24 channels) → ``maxpool`` (3x3,
@@ -182,6 +194,7 @@ class ShuffleNetV1(nn.Module):
         stem_channels: channels of ``conv1``; by default
             ``make_divisible(24 · s · α, g)``. ``g`` must divide
             (stage 2 channels − ``stem_channels``).
+        shuffle: the channel shuffle in every unit (see :class:`ShuffleUnitV1`).
 
     Raises:
         ValueError: an argument is out of range (the message names it).
@@ -198,17 +211,18 @@ class ShuffleNetV1(nn.Module):
         small_input: bool = False,
         width_multiplier: float = 1.0,
         stem_channels: int | None = None,
+        shuffle: bool = True,
     ) -> None:
-        super().__init__()
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+            width_multiplier=width_multiplier,
+        )  # fmt: skip
         if not isinstance(groups, int) or isinstance(groups, bool) or groups not in V1_STAGE_CHANNELS:
             raise ValueError(
                 f"ShuffleNetV1: groups must be one of {sorted(V1_STAGE_CHANNELS)}, got {groups!r}"
             )
-        scale = positive_number("ShuffleNetV1", "scale_factor", scale_factor)
-        scale *= positive_number("ShuffleNetV1", "width_multiplier", width_multiplier)
-        positive_int("ShuffleNetV1", "num_classes", num_classes)
-        positive_int("ShuffleNetV1", "in_channels", in_channels)
-        boolean("ShuffleNetV1", "small_input", small_input)
+        boolean("ShuffleNetV1", "shuffle", shuffle)
+        scale = positive_number("ShuffleNetV1", "scale_factor", scale_factor) * self.width_multiplier
 
         if stem_channels is None:
             channels = make_divisible(V1_STEM_CHANNELS * scale, groups)
@@ -217,8 +231,9 @@ class ShuffleNetV1(nn.Module):
         self.conv1, self.maxpool = _stem(in_channels, channels, small_input)
         for i, repeats in enumerate(STAGE_REPEATS):
             out_channels = make_divisible(V1_STAGE_CHANNELS[groups] * 2**i * scale, 4 * groups)
-            units = [ShuffleUnitV1(channels, out_channels, 2, groups, group_first_conv=i > 0)]
-            units += [ShuffleUnitV1(out_channels, out_channels, 1, groups) for _ in range(repeats - 1)]
+            units = [ShuffleUnitV1(channels, out_channels, 2, groups, i > 0, shuffle)]
+            units += [ShuffleUnitV1(out_channels, out_channels, 1, groups, True, shuffle)
+                      for _ in range(repeats - 1)]  # fmt: skip
             self.add_module(f"stage{i + 2}", nn.Sequential(*units))
             channels = out_channels
         self.fc = nn.Linear(channels, num_classes)
@@ -289,7 +304,7 @@ class ShuffleUnitV2(nn.Module):
         return channel_shuffle(out, 2)
 
 
-class ShuffleNetV2(nn.Module):
+class ShuffleNetV2(ImageClassifier):
     """ShuffleNet V2 (Ma et al., 2018, Table 5): stem, three stages of units, 1x1 conv, fc.
 
     ``conv1`` (3x3 stride-2 conv-BN-ReLU) → ``maxpool`` (3x3, stride 2) →
@@ -333,22 +348,12 @@ class ShuffleNetV2(nn.Module):
         small_input: bool = False,
         width_multiplier: float = 1.0,
     ) -> None:
-        super().__init__()
-        for name, values, length in (("stages_repeats", stages_repeats, 3),
-                                     ("stages_out_channels", stages_out_channels, 5)):  # fmt: skip
-            if (
-                isinstance(values, (str, bytes))
-                or not isinstance(values, Sequence)
-                or len(values) != length
-                or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values)
-            ):
-                raise ValueError(
-                    f"ShuffleNetV2: {name} must be a sequence of {length} positive ints, got {values!r}"
-                )
-        positive_int("ShuffleNetV2", "num_classes", num_classes)
-        positive_int("ShuffleNetV2", "in_channels", in_channels)
-        boolean("ShuffleNetV2", "small_input", small_input)
-        alpha = positive_number("ShuffleNetV2", "width_multiplier", width_multiplier)
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+            width_multiplier=width_multiplier,
+        )  # fmt: skip
+        positive_ints("ShuffleNetV2", "stages_repeats", stages_repeats, length=3)
+        positive_ints("ShuffleNetV2", "stages_out_channels", stages_out_channels, length=5)
         stem, *stage_channels, last = stages_out_channels
         if any(c % 2 for c in stage_channels):
             raise ValueError(
@@ -356,15 +361,15 @@ class ShuffleNetV2(nn.Module):
                 f"got {tuple(stage_channels)}"
             )
 
-        channels = max(1, round(alpha * stem))
+        channels = self.scale(stem)
         self.conv1, self.maxpool = _stem(in_channels, channels, small_input)
         for i, (repeats, stage_width) in enumerate(zip(stages_repeats, stage_channels)):
-            out_channels = 2 * max(1, round(alpha * stage_width / 2))
+            out_channels = self.scale(stage_width, divisor=2)
             units = [ShuffleUnitV2(channels, out_channels, 2)]
             units += [ShuffleUnitV2(out_channels, out_channels, 1) for _ in range(repeats - 1)]
             self.add_module(f"stage{i + 2}", nn.Sequential(*units))
             channels = out_channels
-        last = max(1, round(alpha * last))
+        last = self.scale(last)
         self.conv5 = ConvBNAct(channels, last, 1)
         self.fc = nn.Linear(last, num_classes)
 
@@ -374,66 +379,40 @@ class ShuffleNetV2(nn.Module):
         return self.fc(x.mean(dim=(2, 3)))
 
 
-@register_model(input_size=(3, 224, 224))
-def shufflenet_v1(
-    *, num_classes: int = 1000, in_channels: int = 3, small_input: bool = False,
-    width_multiplier: float = 1.0, groups: int = 3, scale_factor: float = 1.0,
-    stem_channels: int | None = None,
-) -> ShuffleNetV1:  # fmt: skip
+#: The registered ShuffleNet V2 models' configurations.
+V2_VARIANTS: dict[str, dict[str, object]] = {
+    "shufflenet_v2_x0_5": {"stages_out_channels": (24, 48, 96, 192, 1024)},
+    "shufflenet_v2_x1_0": {"stages_out_channels": (24, 116, 232, 464, 1024)},
+}
+
+
+@register_model
+def shufflenet_v1(**kwargs: Any) -> ShuffleNetV1:
     """ShuffleNet 1x with g = 3 (Zhang et al., 2018): 1,865,728 parameters, 137.46 M MACs at 224x224.
 
     Table 1 gives 137 M (without the classifier: 136.50 M here). ``groups``
-    (1, 2, 3, 4, 8), ``scale_factor`` (the paper's 0.25, 0.5, 1, 1.5, 2) and
-    ``stem_channels`` select the paper's other models; see :class:`ShuffleNetV1`.
+    (1, 2, 3, 4, 8), ``scale_factor`` (the paper's 0.25, 0.5, 1, 1.5, 2),
+    ``stem_channels`` and ``shuffle`` select the paper's other models; see
+    :class:`ShuffleNetV1`.
     """
-    return ShuffleNetV1(
-        groups=groups,
-        scale_factor=scale_factor,
-        stem_channels=stem_channels,
-        num_classes=num_classes,
-        in_channels=in_channels,
-        small_input=small_input,
-        width_multiplier=width_multiplier,
-    )
+    return ShuffleNetV1(**kwargs)
 
 
-def _shufflenet_v2(
-    stages_out_channels: tuple[int, ...], num_classes: int, in_channels: int,
-    small_input: bool, width_multiplier: float,
-) -> ShuffleNetV2:  # fmt: skip
-    return ShuffleNetV2(
-        stages_repeats=STAGE_REPEATS,
-        stages_out_channels=stages_out_channels,
-        num_classes=num_classes,
-        in_channels=in_channels,
-        small_input=small_input,
-        width_multiplier=width_multiplier,
-    )
-
-
-@register_model(input_size=(3, 224, 224))
-def shufflenet_v2_x0_5(
-    *, num_classes: int = 1000, in_channels: int = 3, small_input: bool = False,
-    width_multiplier: float = 1.0,
-) -> ShuffleNetV2:  # fmt: skip
+@register_model
+def shufflenet_v2_x0_5(**kwargs: Any) -> ShuffleNetV2:
     """ShuffleNet V2 0.5x (channels 24, 48, 96, 192, 1024): torchvision's twin.
 
     1,366,792 parameters and 40.48 M MACs at 224x224. The paper's Table 5
     gives 41 M, 1.27 % more; see :class:`ShuffleNetV2`.
     """
-    return _shufflenet_v2((24, 48, 96, 192, 1024), num_classes,
-                          in_channels, small_input, width_multiplier)  # fmt: skip
+    return build_variant(ShuffleNetV2, V2_VARIANTS, "shufflenet_v2_x0_5", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def shufflenet_v2_x1_0(
-    *, num_classes: int = 1000, in_channels: int = 3, small_input: bool = False,
-    width_multiplier: float = 1.0,
-) -> ShuffleNetV2:  # fmt: skip
+@register_model
+def shufflenet_v2_x1_0(**kwargs: Any) -> ShuffleNetV2:
     """ShuffleNet V2 1x (channels 24, 116, 232, 464, 1024): torchvision's twin.
 
     2,278,604 parameters and 144.91 M MACs at 224x224. The paper's Table 5
     gives 146 M, 0.75 % more; see :class:`ShuffleNetV2`.
     """
-    return _shufflenet_v2((24, 116, 232, 464, 1024), num_classes,
-                          in_channels, small_input, width_multiplier)  # fmt: skip
+    return build_variant(ShuffleNetV2, V2_VARIANTS, "shufflenet_v2_x1_0", kwargs)

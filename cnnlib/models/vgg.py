@@ -20,12 +20,14 @@ Not built here: the paper's A-LRN (A with local response normalization) and C
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
-from cnnlib._checks import boolean, positive_int, positive_number, probability
-from cnnlib.models import build_variant, register_model
+from cnnlib._checks import boolean, positive_int, positive_ints, probability
+from cnnlib.models._common import ImageClassifier, init_he
+from cnnlib.models._registry import build_variant, register_model
 
 __all__ = [
     "VGG",
@@ -38,6 +40,7 @@ __all__ = [
     "vgg13_bn",
     "vgg16_bn",
     "vgg19_bn",
+    "VARIANTS",
 ]
 
 #: Output channels of every 3x3 convolution, stage by stage (the paper's Table 1).
@@ -52,7 +55,7 @@ STAGES: dict[str, tuple[tuple[int, ...], ...]] = {
 }  # fmt: skip
 
 
-class VGG(nn.Module):
+class VGG(ImageClassifier):
     """Stages of 3x3 convolutions (stride 1, padding 1) and ReLUs, each ending in a max-pool.
 
     ``features`` holds, for every stage, its convolutions (each followed by a
@@ -95,44 +98,28 @@ class VGG(nn.Module):
         *,
         num_classes: int = 1000,
         in_channels: int = 3,
+        small_input: bool = False,
+        width_multiplier: float = 1.0,
         batch_norm: bool = False,
         hidden_features: int = 4096,
         dropout: float = 0.5,
-        small_input: bool = False,
-        width_multiplier: float = 1.0,
     ) -> None:
-        super().__init__()
-        if (
-            isinstance(stages, (str, bytes))
-            or not isinstance(stages, Sequence)
-            or not stages
-            or not all(
-                isinstance(stage, Sequence)
-                and not isinstance(stage, (str, bytes))
-                and stage
-                and all(isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in stage)
-                for stage in stages
-            )
-        ):
-            raise ValueError(
-                "VGG: stages must be a non-empty sequence of non-empty sequences of positive "
-                f"ints, got {stages!r}"
-            )
-        for name, value in (("num_classes", num_classes), ("in_channels", in_channels),
-                            ("hidden_features", hidden_features)):  # fmt: skip
-            positive_int("VGG", name, value)
-        probability("VGG", "dropout", dropout)
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+            width_multiplier=width_multiplier,
+        )  # fmt: skip
+        if isinstance(stages, (str, bytes)) or not isinstance(stages, Sequence) or not stages:
+            raise ValueError(f"VGG: stages must be a non-empty sequence of stages, got {stages!r}")
+        for stage in stages:
+            positive_ints("VGG", "every stage of stages", stage)
         boolean("VGG", "batch_norm", batch_norm)
-        boolean("VGG", "small_input", small_input)
-        positive_number("VGG", "width_multiplier", width_multiplier)
-
-        def scaled(channels: int) -> int:
-            return max(1, round(channels * width_multiplier))
-
+        positive_int("VGG", "hidden_features", hidden_features)
+        probability("VGG", "dropout", dropout)
         features: list[nn.Module] = []
         channels = in_channels
         for stage in stages:
-            for out_channels in map(scaled, stage):
+            for width in stage:
+                out_channels = self.scale(width)
                 features.append(nn.Conv2d(channels, out_channels, kernel_size=3, padding=1))
                 if batch_norm:
                     features.append(nn.BatchNorm2d(out_channels))
@@ -142,7 +129,7 @@ class VGG(nn.Module):
         self.features = nn.Sequential(*features)
         side = 1 if small_input else 7
         self.avgpool = nn.AdaptiveAvgPool2d((side, side))
-        hidden = scaled(hidden_features)
+        hidden = self.scale(hidden_features)
         self.classifier = nn.Sequential(
             nn.Linear(channels * side * side, hidden),
             nn.ReLU(inplace=True),
@@ -152,126 +139,78 @@ class VGG(nn.Module):
             nn.Dropout(p=dropout),
             nn.Linear(hidden, num_classes),
         )
-        self._initialise()
-
-    def _initialise(self) -> None:
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
-                nn.init.normal_(module.weight, 0.0, 0.01)
-                nn.init.zeros_(module.bias)
+        init_he(self, linear_std=0.01)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
 
 
-def _build(
-    name: str,
-    batch_norm: bool,
-    num_classes: int,
-    in_channels: int,
-    small_input: bool,
-    width_multiplier: float,
-    kwargs: dict[str, object],
-) -> VGG:
-    """``VGG(STAGES[name], batch_norm=batch_norm, ...)``; ``kwargs`` may not override either."""
-    arguments = dict(
-        num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-        width_multiplier=width_multiplier, **kwargs,
-    )  # fmt: skip
-    variant = f"{name}_bn" if batch_norm else name
-    return build_variant(VGG, variant, {"stages": STAGES[name], "batch_norm": batch_norm}, arguments)
+#: Each variant's configuration: the paper's configurations, with and without batch norm.
+VARIANTS: dict[str, dict[str, object]] = {
+    **{name: {"stages": stages, "batch_norm": False} for name, stages in STAGES.items()},
+    **{f"{name}_bn": {"stages": stages, "batch_norm": True} for name, stages in STAGES.items()},
+}
 
 
-# Every builder takes ``num_classes``, ``in_channels``, ``small_input`` and
-# ``width_multiplier`` (see :class:`VGG`) and passes further keyword arguments
-# (``hidden_features``, ``dropout``) to :class:`VGG`.
+def _build(name: str, arguments: dict[str, Any]) -> VGG:
+    return build_variant(VGG, VARIANTS, name, arguments)
 
 
-@register_model(input_size=(3, 224, 224))
-def vgg11(
-    *, num_classes: int = 1000, in_channels: int = 3, small_input: bool = False,
-    width_multiplier: float = 1.0, **kwargs: object,
-) -> VGG:  # fmt: skip
+@register_model
+def vgg11(**kwargs: Any) -> VGG:
     """VGG-11, the paper's configuration A: 132,863,336 parameters (Table 2: 133 M).
 
     7.609 GMACs at 224x224.
     """
-    return _build("vgg11", False, num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("vgg11", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def vgg13(
-    *, num_classes: int = 1000, in_channels: int = 3, small_input: bool = False,
-    width_multiplier: float = 1.0, **kwargs: object,
-) -> VGG:  # fmt: skip
+@register_model
+def vgg13(**kwargs: Any) -> VGG:
     """VGG-13, the paper's configuration B: 133,047,848 parameters (Table 2: 133 M).
 
     11.308 GMACs at 224x224.
     """
-    return _build("vgg13", False, num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("vgg13", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def vgg16(
-    *, num_classes: int = 1000, in_channels: int = 3, small_input: bool = False,
-    width_multiplier: float = 1.0, **kwargs: object,
-) -> VGG:  # fmt: skip
+@register_model
+def vgg16(**kwargs: Any) -> VGG:
     """VGG-16, the paper's configuration D: 138,357,544 parameters (Table 2: 138 M).
 
     15.470 GMACs at 224x224.
     """
-    return _build("vgg16", False, num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("vgg16", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def vgg19(
-    *, num_classes: int = 1000, in_channels: int = 3, small_input: bool = False,
-    width_multiplier: float = 1.0, **kwargs: object,
-) -> VGG:  # fmt: skip
+@register_model
+def vgg19(**kwargs: Any) -> VGG:
     """VGG-19, the paper's configuration E: 143,667,240 parameters (Table 2: 144 M).
 
     19.632 GMACs at 224x224.
     """
-    return _build("vgg19", False, num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("vgg19", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def vgg11_bn(
-    *, num_classes: int = 1000, in_channels: int = 3, small_input: bool = False,
-    width_multiplier: float = 1.0, **kwargs: object,
-) -> VGG:  # fmt: skip
+@register_model
+def vgg11_bn(**kwargs: Any) -> VGG:
     """VGG-11 with batch norm: 132,868,840 parameters (5,504 more than VGG-11), 7.609 GMACs."""
-    return _build("vgg11", True, num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("vgg11_bn", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def vgg13_bn(
-    *, num_classes: int = 1000, in_channels: int = 3, small_input: bool = False,
-    width_multiplier: float = 1.0, **kwargs: object,
-) -> VGG:  # fmt: skip
+@register_model
+def vgg13_bn(**kwargs: Any) -> VGG:
     """VGG-13 with batch norm: 133,053,736 parameters (5,888 more than VGG-13), 11.308 GMACs."""
-    return _build("vgg13", True, num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("vgg13_bn", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def vgg16_bn(
-    *, num_classes: int = 1000, in_channels: int = 3, small_input: bool = False,
-    width_multiplier: float = 1.0, **kwargs: object,
-) -> VGG:  # fmt: skip
+@register_model
+def vgg16_bn(**kwargs: Any) -> VGG:
     """VGG-16 with batch norm: 138,365,992 parameters (8,448 more than VGG-16), 15.470 GMACs."""
-    return _build("vgg16", True, num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("vgg16_bn", kwargs)
 
 
-@register_model(input_size=(3, 224, 224))
-def vgg19_bn(
-    *, num_classes: int = 1000, in_channels: int = 3, small_input: bool = False,
-    width_multiplier: float = 1.0, **kwargs: object,
-) -> VGG:  # fmt: skip
+@register_model
+def vgg19_bn(**kwargs: Any) -> VGG:
     """VGG-19 with batch norm: 143,678,248 parameters (11,008 more than VGG-19), 19.632 GMACs."""
-    return _build("vgg19", True, num_classes, in_channels, small_input, width_multiplier, kwargs)
+    return _build("vgg19_bn", kwargs)

@@ -1,14 +1,19 @@
 """Wide Residual Networks for CIFAR (Zagoruyko and Komodakis, 2016).
 
 Zagoruyko and Komodakis (2016), "Wide Residual Networks", build WRN-``d``-``k``
-from pre-activation basic blocks (He et al., 2016, "Identity Mappings in Deep
+from pre-activation blocks (He et al., 2016, "Identity Mappings in Deep
 Residual Networks"): BN → ReLU → 3x3 conv → BN → ReLU → (dropout) → 3x3 conv,
 added to the shortcut. A 3x3 stem convolution with 16 channels is followed by
-three groups of ``n = (d - 4) / 6`` blocks of widths ``16k``, ``32k`` and
-``64k`` (strides 1, 2, 2), a final BN → ReLU, global average pooling and a
-linear classifier. The depth ``d = 6n + 4`` follows the authors' convention
-(their code asserts ``(d - 4) % 6 == 0``); the longest path has ``6n + 2``
-weight layers (stem, ``6n`` block convolutions, classifier).
+three groups of ``n`` blocks of widths ``16k``, ``32k`` and ``64k`` (strides
+1, 2, 2), a final BN → ReLU, global average pooling and a linear classifier
+(:class:`~cnnlib.models._common.ThreeStageNet`).
+
+**Block types.** The paper's B(3,3) block has two 3x3 convolutions; its
+Table 1 compares others, named by their kernel sizes: B(3,1,3), B(1,3,1),
+B(1,3), B(3,1), B(3,1,1) (``block_kernels``). With ``l`` convolutions per
+block the depth is ``d = 3·n·l + 4`` (the authors' convention, their code
+asserts ``(d - 4) % 6 == 0`` for B(3,3)): WRN-40-2 with B(1,3,1) or B(3,1),
+WRN-28-2 with B(3,3) and WRN-22-2 with B(3,1,3) are the paper's Table 1.
 
 Reported sizes (the paper's CIFAR results): WRN-28-10 has 36.5 M
 parameters and WRN-16-8 11.0 M (CIFAR-10, 10 classes).
@@ -19,86 +24,122 @@ The ImageNet Wide ResNet (``wide_resnet50_2``, a bottleneck ResNet) is in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
 
 import torch
 from torch import nn
 
-from cnnlib._checks import positive_int, positive_number, probability
-from cnnlib.layers import conv1x1, conv3x3
-from cnnlib.models import register_model
+from cnnlib._checks import positive_int, positive_ints, probability
+from cnnlib.layers import conv1x1
+from cnnlib.models._common import ThreeStageNet
+from cnnlib.models._registry import build_variant, register_model
 
-__all__ = ["WideBasicBlock", "WideResNet", "wrn_28_10", "wrn_16_8"]
+__all__ = ["WideBlock", "WideResNet", "VARIANTS", "wrn_28_10", "wrn_16_8"]
 
 _STEM_WIDTH = 16
 _GROUP_WIDTHS = (16, 32, 64)  # multiplied by the widening factor k
 
 
-class WideBasicBlock(nn.Module):
-    """Pre-activation basic block: BN-ReLU-conv3x3-BN-ReLU-(dropout)-conv3x3 plus shortcut.
+class WideBlock(nn.Module):
+    """Pre-activation block: BN → ReLU → conv per kernel size, plus the shortcut.
 
-    When the shape changes (``stride != 1`` or a new width) the shortcut is a
-    1x1 convolution (``shortcut``) that, like ``conv1``, reads the
-    pre-activated input ``relu1(bn1(x))``; otherwise it is the identity on
-    ``x`` itself. This is how the authors' code shares the first BN-ReLU.
+    For ``kernels=(3, 3)``, the paper's B(3,3): ``bn1``-``relu``-``conv1``
+    (3x3) → ``bn2``-``relu``-(``dropout``)-``conv2`` (3x3), added to the
+    shortcut; ``kernels=(1, 3, 1)`` gives ``conv1`` … ``conv3``. Dropout sits
+    before the last convolution; the stride on the first convolution whose
+    kernel is larger than 1. When the shape changes the shortcut is a 1x1
+    convolution (``shortcut``) that, like ``conv1``, reads the pre-activated
+    input ``relu(bn1(x))``; otherwise it is the identity on ``x`` itself (the
+    authors' code shares the first BN-ReLU this way).
 
     Args:
         in_channels: input channels.
-        out_channels: channels of both convolutions and of the output.
-        stride: stride of ``conv1`` and of the shortcut convolution.
-        dropout_rate: dropout probability between the two convolutions (the
-            paper uses 0.3 in its dropout experiments; 0 disables it).
+        out_channels: channels of every convolution and of the output.
+        stride: the block's stride.
+        kernels: kernel size of each convolution, in order.
+        dropout: dropout probability before the last convolution (the paper
+            uses 0.3 in its dropout experiments; 0 disables it).
     """
 
     def __init__(
-        self, in_channels: int, out_channels: int, stride: int = 1, dropout_rate: float = 0.0
+        self,
+        in_channels: int,
+        out_channels: int,
+        stride: int = 1,
+        kernels: Sequence[int] = (3, 3),
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
-                            ("stride", stride)):  # fmt: skip
-            positive_int("WideBasicBlock", name, value)
-        probability("WideBasicBlock", "dropout_rate", dropout_rate)
-        self.bn1 = nn.BatchNorm2d(in_channels)
-        self.relu1 = nn.ReLU(inplace=True)
-        self.conv1 = conv3x3(in_channels, out_channels, stride)
-        self.bn2 = nn.BatchNorm2d(out_channels)
-        self.relu2 = nn.ReLU(inplace=True)
-        self.dropout = nn.Dropout(p=dropout_rate) if dropout_rate > 0 else nn.Identity()
-        self.conv2 = conv3x3(out_channels, out_channels)
+        strided = next((i for i, k in enumerate(kernels) if k > 1), 0)
+        channels = in_channels
+        for i, k in enumerate(kernels, start=1):
+            self.add_module(f"bn{i}", nn.BatchNorm2d(channels))
+            conv = nn.Conv2d(channels, out_channels, k, stride=stride if i - 1 == strided else 1,
+                             padding=k // 2, bias=False)  # fmt: skip
+            self.add_module(f"conv{i}", conv)
+            channels = out_channels
+        self.relu = nn.ReLU(inplace=True)
+        self.dropout = nn.Dropout(p=dropout) if dropout > 0 else nn.Identity()
         self.shortcut = (
             conv1x1(in_channels, out_channels, stride)
             if stride != 1 or in_channels != out_channels
             else None
         )
+        self.depth = len(kernels)
+        self.out_channels = out_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        activated = self.relu1(self.bn1(x))
+        activated = self.relu(self.bn1(x))
         shortcut = x if self.shortcut is None else self.shortcut(activated)
         out = self.conv1(activated)
-        out = self.conv2(self.dropout(self.relu2(self.bn2(out))))
+        for i in range(2, self.depth + 1):
+            out = self.relu(getattr(self, f"bn{i}")(out))
+            if i == self.depth:
+                out = self.dropout(out)
+            out = getattr(self, f"conv{i}")(out)
         return out + shortcut
 
 
-class WideResNet(nn.Module):
+def _check(depth: object, widen_factor: object, kernels: object, dropout: object) -> None:
+    """WideResNet's own argument checks, in one call."""
+    positive_int("WideResNet", "widen_factor", widen_factor)
+    kernels = positive_ints("WideResNet", "block_kernels", kernels)
+    if any(k % 2 == 0 for k in kernels):
+        raise ValueError(f"WideResNet: block_kernels must be odd, got {kernels!r}")
+    per_group = 3 * len(kernels)
+    positive_int("WideResNet", "depth", depth)
+    if depth < per_group + 4 or (depth - 4) % per_group:  # type: ignore[operator]
+        raise ValueError(
+            f"WideResNet: depth must be {per_group}n + 4 with n >= 1 for blocks of "
+            f"{len(kernels)} convolutions ({per_group + 4}, {2 * per_group + 4}, ...), "
+            f"got {depth!r}"
+        )
+    probability("WideResNet", "dropout", dropout)
+
+
+class WideResNet(ThreeStageNet):
     """WRN-``depth``-``widen_factor`` for small (CIFAR-sized) images.
 
-    Layout: ``conv1`` (3x3, 16 channels) → ``layer1`` … ``layer3`` (``n``
-    :class:`WideBasicBlock` each, widths ``16k``, ``32k``, ``64k``, the first
-    block of ``layer2``/``layer3`` with stride 2) → ``bn`` → ``relu`` →
-    ``avgpool`` (global) → ``fc``. At 32x32 the groups run at 32x32, 16x16
-    and 8x8, and the global pooling is the paper's 8x8 average pooling; at
-    28x28 they run at 28, 14 and 7.
+    ``conv1`` (3x3, 16 channels) → ``layer1`` … ``layer3`` (``n``
+    :class:`WideBlock` each, widths ``16k``, ``32k``, ``64k``, the first block
+    of ``layer2``/``layer3`` with stride 2) → ``bn_final`` → ``relu`` →
+    ``avgpool`` (global) → ``fc``. At 32x32 the groups run at 32x32, 16x16 and
+    8x8, and the global pooling is the paper's 8x8 average pooling.
 
     Args:
-        depth: ``d = 6n + 4`` with ``n >= 1`` blocks per group (10, 16, 22, 28, 40, ...).
+        depth: ``d = 3·n·len(block_kernels) + 4`` with ``n >= 1`` blocks per
+            group (10, 16, 22, 28, 40, ... for B(3,3)).
         widen_factor: the paper's ``k``.
         num_classes: outputs of ``fc``.
         in_channels: channels of the input image.
-        dropout_rate: dropout between the convolutions of every block.
+        small_input: must be True (the network is built for small images).
         width_multiplier: scales every channel count (stem and groups):
             ``max(1, round(c * width_multiplier))``; at 1.0 nothing changes.
-
-    Raises:
-        ValueError: an argument is out of range (the message names it).
+        block_kernels: the block type, e.g. ``(3, 3)`` for B(3,3) or
+            ``(1, 3, 1)`` for B(1,3,1).
+        dropout: dropout before the last convolution of every block.
     """
 
     def __init__(
@@ -108,80 +149,44 @@ class WideResNet(nn.Module):
         *,
         num_classes: int = 10,
         in_channels: int = 3,
-        dropout_rate: float = 0.0,
+        small_input: bool = True,
         width_multiplier: float = 1.0,
+        block_kernels: Sequence[int] = (3, 3),
+        dropout: float = 0.0,
     ) -> None:
-        super().__init__()
-        for name, value in (("depth", depth), ("widen_factor", widen_factor),
-                            ("num_classes", num_classes),
-                            ("in_channels", in_channels)):  # fmt: skip
-            positive_int("WideResNet", name, value)
-        if depth < 10 or (depth - 4) % 6:
-            raise ValueError(
-                f"WideResNet: depth must be 6n + 4 with n >= 1 (10, 16, 22, 28, ...), got {depth!r}"
-            )
-        multiplier = positive_number("WideResNet", "width_multiplier", width_multiplier)
-        blocks_per_group = (depth - 4) // 6
-
-        def scaled(channels: int) -> int:
-            return max(1, round(channels * multiplier))
-
-        stem_width = scaled(_STEM_WIDTH)
-        self.conv1 = conv3x3(in_channels, stem_width)
-        channels = stem_width
-        for i, base in enumerate(_GROUP_WIDTHS):
-            width = scaled(base * widen_factor)
-            blocks = []
-            for j in range(blocks_per_group):
-                stride = 2 if i > 0 and j == 0 else 1
-                blocks.append(WideBasicBlock(channels, width, stride, dropout_rate))
-                channels = width
-            self.add_module(f"layer{i + 1}", nn.Sequential(*blocks))
-        self.bn = nn.BatchNorm2d(channels)
-        self.relu = nn.ReLU(inplace=True)
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(channels, num_classes)
-        self._initialise()
-
-    def _initialise(self) -> None:
-        """He et al. (2015) normal (fan-out) convolutions; BN as identity; zero ``fc`` bias."""
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
-                nn.init.zeros_(module.bias)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """The activated feature map after the last group, before pooling."""
-        x = self.layer3(self.layer2(self.layer1(self.conv1(x))))
-        return self.relu(self.bn(x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(torch.flatten(self.avgpool(self.forward_features(x)), 1))
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
+            width_multiplier=width_multiplier, small_only=True,
+        )  # fmt: skip
+        _check(depth, widen_factor, block_kernels, dropout)
+        blocks_per_group = (depth - 4) // (3 * len(block_kernels))
+        self.build(
+            partial(WideBlock, kernels=tuple(block_kernels), dropout=dropout),
+            [[self.scale(w * widen_factor)] * blocks_per_group for w in _GROUP_WIDTHS],
+            stem_width=self.scale(_STEM_WIDTH),
+            stem_norm=False,
+            final_norm=True,
+        )
 
 
-@register_model(input_size=(3, 32, 32))
-def wrn_28_10(
-    *, num_classes: int = 10, in_channels: int = 3, dropout_rate: float = 0.0,
-    width_multiplier: float = 1.0,
-) -> WideResNet:  # fmt: skip
+#: Each variant's configuration.
+VARIANTS: dict[str, dict[str, object]] = {
+    "wrn_28_10": {"depth": 28, "widen_factor": 10},
+    "wrn_16_8": {"depth": 16, "widen_factor": 8},
+}
+
+
+def _build(name: str, arguments: dict[str, Any]) -> WideResNet:
+    return build_variant(WideResNet, VARIANTS, name, arguments)
+
+
+@register_model(image_shape=(3, 32, 32))
+def wrn_28_10(**kwargs: Any) -> WideResNet:
     """WRN-28-10: 4 blocks per group, widths 160/320/640; the paper reports 36.5 M parameters."""
-    return WideResNet(
-        28, 10, num_classes=num_classes, in_channels=in_channels,
-        dropout_rate=dropout_rate, width_multiplier=width_multiplier,
-    )  # fmt: skip
+    return _build("wrn_28_10", kwargs)
 
 
-@register_model(input_size=(3, 32, 32))
-def wrn_16_8(
-    *, num_classes: int = 10, in_channels: int = 3, dropout_rate: float = 0.0,
-    width_multiplier: float = 1.0,
-) -> WideResNet:  # fmt: skip
+@register_model(image_shape=(3, 32, 32))
+def wrn_16_8(**kwargs: Any) -> WideResNet:
     """WRN-16-8: 2 blocks per group, widths 128/256/512; the paper reports 11.0 M parameters."""
-    return WideResNet(
-        16, 8, num_classes=num_classes, in_channels=in_channels,
-        dropout_rate=dropout_rate, width_multiplier=width_multiplier,
-    )  # fmt: skip
+    return _build("wrn_16_8", kwargs)

@@ -29,19 +29,20 @@ parameters), and the 2048·1000 + 1000 of the classifier.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
-from cnnlib._checks import probability
-from cnnlib.layers import ConvBNAct, SeparableConv2d
-from cnnlib.models import register_model
-from cnnlib.models.googlenet import check_builder_args, scale_channels
+from cnnlib._checks import non_negative_int, positive_ints, probability
+from cnnlib.layers import TF_BN_EPS, ActivationFactory, ConvBNAct, SeparableConv2d
+from cnnlib.models._common import ImageClassifier, init_he
+from cnnlib.models._registry import register_model
 
 __all__ = ["Xception", "XceptionBlock", "xception"]
 
 #: Batch-norm epsilon of the reference (Keras) implementation.
-BN_EPS = 1e-3
+BN_EPS = TF_BN_EPS
 
 
 class XceptionBlock(nn.Module):
@@ -60,6 +61,9 @@ class XceptionBlock(nn.Module):
         widths: output channels of each separable convolution, in order.
         stride: 1 or 2.
         start_with_relu: begin with a ReLU.
+        separable_activation: an activation between the depthwise and the
+            pointwise half of every separable convolution (None: nothing, as
+            in the paper).
 
     Raises:
         ValueError: ``widths`` is empty or holds a non-positive width, or
@@ -72,13 +76,10 @@ class XceptionBlock(nn.Module):
         widths: Sequence[int],
         stride: int = 1,
         start_with_relu: bool = True,
+        separable_activation: ActivationFactory | None = None,
     ) -> None:
         super().__init__()
-        if not widths or not all(isinstance(w, int) and w >= 1 for w in widths):
-            raise ValueError(
-                "XceptionBlock: widths must be a non-empty sequence of positive ints, "
-                f"got {widths!r}"
-            )
+        positive_ints("XceptionBlock", "widths", widths)
         if stride not in (1, 2):
             raise ValueError(f"XceptionBlock: stride must be 1 or 2, got {stride!r}")
         layers: list[nn.Module] = []
@@ -87,7 +88,10 @@ class XceptionBlock(nn.Module):
             if i > 0 or start_with_relu:
                 # Not in place: the block's input also feeds the shortcut.
                 layers.append(nn.ReLU())
-            layers += [SeparableConv2d(channels, width), nn.BatchNorm2d(width, eps=BN_EPS)]
+            layers += [
+                SeparableConv2d(channels, width, activation=separable_activation),
+                nn.BatchNorm2d(width, eps=BN_EPS),
+            ]
             channels = width
         if stride == 2:
             layers.append(nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
@@ -104,7 +108,7 @@ class XceptionBlock(nn.Module):
         return self.rep(x) + self.shortcut(x)
 
 
-class Xception(nn.Module):
+class Xception(ImageClassifier):
     """Xception (Chollet, 2017): entry, middle and exit flows of separable convolutions.
 
     At 299x299 the stem's two unpadded 3x3 convolutions give 147x147, the entry
@@ -128,6 +132,9 @@ class Xception(nn.Module):
         middle_blocks: modules in the middle flow (8 in the paper).
         dropout: dropout probability before ``fc`` (0.5 in the paper's
             ImageNet experiments).
+        separable_activation: an activation inside every separable convolution,
+            between its depthwise and pointwise halves (the paper's Figure 10
+            experiment); None, the paper's choice, puts nothing there.
 
     Raises:
         ValueError: an argument is out of range (the message names it).
@@ -143,27 +150,26 @@ class Xception(nn.Module):
         width_multiplier: float = 1.0,
         middle_blocks: int = 8,
         dropout: float = 0.5,
+        separable_activation: ActivationFactory | None = None,
     ) -> None:
-        super().__init__()
-        check_builder_args(
-            "Xception",
-            num_classes=num_classes,
-            in_channels=in_channels,
-            small_input=small_input,
+        super().__init__(
+            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
             width_multiplier=width_multiplier,
-        )
-        if (
-            not isinstance(middle_blocks, int)
-            or isinstance(middle_blocks, bool)
-            or middle_blocks < 0
-        ):
-            raise ValueError(
-                f"Xception: middle_blocks must be a non-negative int, got {middle_blocks!r}"
-            )
-        dropout = probability("Xception", "dropout", dropout)
+        )  # fmt: skip
+        non_negative_int("Xception", "middle_blocks", middle_blocks)
+        probability("Xception", "dropout", dropout)
+        scale = self.scale
 
-        def scale(channels: int) -> int:
-            return scale_channels(channels, width_multiplier)
+        def block(c_in: int, widths: list[int], **options: Any) -> XceptionBlock:
+            return XceptionBlock(c_in, widths, separable_activation=separable_activation,
+                                 **options)  # fmt: skip
+
+        def separable(c_in: int, c_out: int) -> list[nn.Module]:
+            return [
+                SeparableConv2d(c_in, c_out, activation=separable_activation),
+                nn.BatchNorm2d(c_out, eps=BN_EPS),
+                nn.ReLU(inplace=True),
+            ]
 
         pad = 1 if small_input else 0
         self.stem = nn.Sequential(
@@ -172,36 +178,23 @@ class Xception(nn.Module):
             ConvBNAct(scale(32), scale(64), 3, padding=pad, eps=BN_EPS),
         )  # fmt: skip
         self.entry_flow = nn.Sequential(
-            XceptionBlock(scale(64), [scale(128)] * 2, stride=2, start_with_relu=False),
-            XceptionBlock(scale(128), [scale(256)] * 2, stride=2),
-            XceptionBlock(scale(256), [scale(728)] * 2, stride=2),
+            block(scale(64), [scale(128)] * 2, stride=2, start_with_relu=False),
+            block(scale(128), [scale(256)] * 2, stride=2),
+            block(scale(256), [scale(728)] * 2, stride=2),
         )
         self.middle_flow = nn.Sequential(
-            *(XceptionBlock(scale(728), [scale(728)] * 3) for _ in range(middle_blocks))
+            *(block(scale(728), [scale(728)] * 3) for _ in range(middle_blocks))
         )
         self.exit_flow = nn.Sequential(
-            XceptionBlock(scale(728), [scale(728), scale(1024)], stride=2),
-            SeparableConv2d(scale(1024), scale(1536)),
-            nn.BatchNorm2d(scale(1536), eps=BN_EPS),
-            nn.ReLU(inplace=True),
-            SeparableConv2d(scale(1536), scale(2048)),
-            nn.BatchNorm2d(scale(2048), eps=BN_EPS),
-            nn.ReLU(inplace=True),
+            block(scale(728), [scale(728), scale(1024)], stride=2),
+            *separable(scale(1024), scale(1536)),
+            *separable(scale(1536), scale(2048)),
         )
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten(1)
         self.dropout = nn.Dropout(p=dropout)
         self.fc = nn.Linear(scale(2048), num_classes)
-        self._initialise()
-
-    def _initialise(self) -> None:
-        """He et al. (2015) normal init (fan-out) for convolutions; BN starts as identity."""
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(module, nn.BatchNorm2d):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
+        init_he(self, zero_linear_bias=False)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """The exit flow's 2048-channel feature map, before pooling."""
@@ -211,23 +204,11 @@ class Xception(nn.Module):
         return self.fc(self.dropout(self.flatten(self.avgpool(self.forward_features(x)))))
 
 
-@register_model(input_size=(3, 299, 299))
-def xception(
-    *,
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    small_input: bool = False,
-    width_multiplier: float = 1.0,
-    **kwargs: object,
-) -> Xception:
+@register_model(image_shape=(3, 299, 299))
+def xception(**kwargs: Any) -> Xception:
     """Xception (Chollet, 2017) for 299x299 ImageNet images: 22,855,952 parameters.
 
-    Further keyword arguments (``middle_blocks``, ``dropout``) go to :class:`Xception`.
+    Keyword arguments (``middle_blocks``, ``dropout``, ``separable_activation``,
+    ...) go to :class:`Xception`.
     """
-    return Xception(
-        num_classes=num_classes,
-        in_channels=in_channels,
-        small_input=small_input,
-        width_multiplier=width_multiplier,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    return Xception(**kwargs)
