@@ -249,4 +249,4 @@ def densenet_bc_100_12(**kwargs: Any) -> DenseNet:
     (32x32, 16x16, 8x8) and transitions with compression 0.5. Built with
     ``small_input=True`` by default, the CIFAR stem.
     """
-    return _build("densenet_bc_100_12", {"small_input": True, **kwargs})
+    return _build("densenet_bc_100_12", {"small_input": True, "num_classes": 10, **kwargs})
