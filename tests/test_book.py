@@ -128,7 +128,7 @@ def test_package_builds_a_wheel(tmp_path):
     )
     (wheel,) = tmp_path.glob("cnnlib-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "cnnlib/models/lenet.py" in names and "cnnlib/analysis.py" in names
+    assert "cnnlib/models/lenet.py" in names and "cnnlib/analysis/__init__.py" in names
     assert not any(n.startswith(("tests/", "chapters/", "tools/")) for n in names)
 
 

@@ -9,11 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import anywidget
-import torch
 import traitlets
 from torch import nn
 
-from cnnlib.analysis import AxisField, receptive_field, summary
+from cnnlib.analysis import AxisField, ReceptiveField, feature_maps, trace
 from cnnlib.widgets.conv_arithmetic import check_range
 
 __all__ = ["ModelReceptiveField", "IMAGES", "field_span", "unit_at"]
@@ -82,24 +81,6 @@ def _input_channels(model: nn.Module) -> int:
     )
 
 
-def _input_shapes(model: nn.Module, name: str, shape: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """The input shape of every call of the submodule ``name`` in one forward pass on zeros."""
-    shapes: list[tuple[int, ...]] = []
-    module = dict(model.named_modules())[name]
-    hook = module.register_forward_pre_hook(lambda _, args: shapes.append(tuple(args[0].shape)))
-    parameter = next(model.parameters(), None)
-    kwargs = {"device": parameter.device, "dtype": parameter.dtype} if parameter is not None else {}
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(torch.zeros(shape, **kwargs))
-    finally:
-        hook.remove()
-        model.train(was_training)
-    return shapes
-
-
 def layer_table(model: nn.Module, input_size: Sequence[int]) -> list[dict[str, object]]:
     """The feature maps the widget offers, with their receptive fields, in execution order.
 
@@ -109,38 +90,28 @@ def layer_table(model: nn.Module, input_size: Sequence[int]) -> list[dict[str, o
     ``type``, the field size ``size_h``/``size_w`` (``r``), effective stride
     ``stride_h``/``stride_w`` (``j``), the first input pixel of unit 0's field
     ``start_h``/``start_w`` (minus the effective padding) and the feature map's
-    size ``out_h``/``out_w``, all from :func:`cnnlib.analysis.receptive_field`
-    and :func:`cnnlib.analysis.summary`.
+    size ``out_h``/``out_w``, all from one :func:`cnnlib.analysis.trace`.
 
     Raises:
         ValueError: as :func:`cnnlib.analysis.receptive_field`.
     """
-    field = receptive_field(model, input_size)
-    rows = summary(model, input_size).rows
-    last = max(i for i, row in enumerate(field.rows) if row.name == field.layer)
+    traced = trace(model, input_size)
+    field = ReceptiveField.from_trace(traced)
+    maps = feature_maps(traced)  # field.rows[i] is maps[i].row
+    last = max(i for i, feature in enumerate(maps) if feature.name == field.layer)
     table: list[dict[str, object]] = []
-    position = 0  # the summary row of the call a field row describes (both tables list calls in order)
-    for index, row in enumerate(field.rows[: last + 1]):
-        entering = row.name.endswith(" (input)")
-        module_name = row.name.removesuffix(" (input)")
-        if rows[position].name != module_name:  # pragma: no cover - the two tables come from one trace
-            raise RuntimeError(f"{WIDGET}: receptive_field and summary disagree at {row.name!r}")
-        call = rows[position]
-        if not entering:
-            position += 1
+    for index, feature in enumerate(maps[: last + 1]):
+        row = feature.row
         if row.size is None or (row.kernel is None and index != last):
             continue
-        if entering:
-            occurrence = sum(r.name == module_name for r in rows[:position])
-            shape = _input_shapes(model, module_name, tuple(input_size))[occurrence]
-        else:
-            shape = call.output_shape
+        stride, padding = row.effective_stride, row.effective_padding
+        assert stride is not None and padding is not None  # set wherever size is
         table.append({
             "name": row.name, "type": row.type,
             "size_h": row.size[0], "size_w": row.size[1],
-            "stride_h": row.effective_stride[0], "stride_w": row.effective_stride[1],  # type: ignore[index]
-            "start_h": -row.effective_padding[0], "start_w": -row.effective_padding[1],  # type: ignore[index]
-            "out_h": shape[-2], "out_w": shape[-1],
+            "stride_h": stride[0], "stride_w": stride[1],
+            "start_h": -padding[0], "start_w": -padding[1],
+            "out_h": feature.shape[-2], "out_w": feature.shape[-1],
         })  # fmt: skip
     return table
 
