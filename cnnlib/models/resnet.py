@@ -19,10 +19,12 @@ Papers:
 * Woo, Park, Lee and Kweon (2018), "CBAM: Convolutional Block Attention Module".
 
 **ResNet v1.5.** Like torchvision, the bottleneck block downsamples with its 3x3
-convolution (``conv2`` has the stride). The paper's ResNet-50/101/152 (v1)
-put the stride on the first 1x1 convolution. The parameter count is the same;
-the MACs are higher (4.089 instead of about 3.8 GMACs for ResNet-50), because
-the 3x3 convolution of the first block of a stage runs at the higher resolution.
+convolution (``conv2`` has the stride). The paper's ResNet-50/101/152 (v1,
+``stride_in="1x1"``) put the stride on the first 1x1 convolution, which then
+reads only one input pixel in four. The parameter count is the same; the MACs
+are higher (4.089 instead of 3.858 GMACs for ResNet-50, whose paper gives
+3.8 × 10⁹), because the first 1x1 of every downsampling block runs at its
+input's resolution instead of a quarter of it.
 """
 
 from __future__ import annotations
@@ -409,7 +411,8 @@ def resnet50(**kwargs: Any) -> ResNet:
     """ResNet-50 (He et al., 2016) v1.5: bottlenecks (3, 4, 6, 3), stride on the 3x3.
 
     torchvision's twin: 25,557,032 parameters, 4.089 GMACs at 224x224 (the
-    paper's v1, with the stride on the first 1x1: 3.8 GFLOPs, i.e. multiply-adds).
+    paper's v1, ``stride_in="1x1"``: 3.858 GMACs; the paper: 3.8 × 10⁹ FLOPs,
+    i.e. multiply-adds).
     """
     return _build("resnet50", kwargs)
 
