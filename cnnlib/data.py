@@ -382,21 +382,40 @@ def load_fashion_mnist(
             "  * connect to the internet and call load_fashion_mnist(download=True)\n"
             "  * set CNNLIB_DATA to a folder that already holds them"
         ) from download_error
-    train_images, train_labels = _load_split(files, "train")
-    test_images, test_labels = _load_split(files, "test")
+    return _in_memory(
+        "Fashion-MNIST",
+        (*_load_split(files, "train"), *_load_split(files, "test")),
+        FASHION_MNIST_CLASSES,
+        source=files["train_images"].parent,
+        # A mirrored garment is still the same class: a left shoe mirrored is a shoe.
+        augmentation=Augmentation(horizontal_flip=True),
+    )
+
+
+def _in_memory(
+    name: str,
+    tensors: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+    classes: tuple[str, ...],
+    source: Path,
+    augmentation: Augmentation,
+) -> ImageDataset:
+    """An :class:`ImageDataset` of (train images, train labels, test images, test labels).
+
+    The normalisation statistics come from the training images.
+    """
+    train_images, train_labels, test_images, test_labels = tensors
     mean, std = _channel_stats(train_images)
     return ImageDataset(
-        name="Fashion-MNIST",
+        name=name,
         train_images=train_images,
         train_labels=train_labels,
         test_images=test_images,
         test_labels=test_labels,
-        classes=FASHION_MNIST_CLASSES,
+        classes=classes,
         mean=mean,
         std=std,
-        source=str(files["train_images"].parent),
-        # A mirrored garment is still the same class: a left shoe mirrored is a shoe.
-        augmentation=Augmentation(horizontal_flip=True),
+        source=str(source),
+        augmentation=augmentation,
     )
 
 
@@ -468,8 +487,10 @@ def _read_cifar10_archive(path: Path) -> dict[str, bytes]:
     return blobs
 
 
-def _cifar10_tensors(blobs: dict[str, bytes], where: Path) -> list[torch.Tensor]:
-    """``[train_images, train_labels, test_images, test_labels]`` from the six batch files."""
+def _cifar10_tensors(
+    blobs: dict[str, bytes], where: Path
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(train_images, train_labels, test_images, test_labels)`` from the six batch files."""
     missing = [n for names in _CIFAR10_BATCHES.values() for n in names if n not in blobs]
     if missing:
         raise ValueError(f"load_cifar10: {where} lacks the CIFAR-10 batches {', '.join(missing)}")
@@ -478,7 +499,8 @@ def _cifar10_tensors(blobs: dict[str, bytes], where: Path) -> list[torch.Tensor]
         batches = [_unpickle_cifar10_batch(blobs[name], f"{where} ({name})") for name in names]
         tensors.append(torch.from_numpy(np.concatenate([images for images, _ in batches])))
         tensors.append(torch.from_numpy(np.concatenate([labels for _, labels in batches])))
-    return tensors
+    train_images, train_labels, test_images, test_labels = tensors
+    return train_images, train_labels, test_images, test_labels
 
 
 def _download(url: str, target: Path, md5: str) -> None:
@@ -593,18 +615,11 @@ def load_cifar10(
         blobs = _read_cifar10_archive(archive)
     else:
         blobs = {name: (source / name).read_bytes() for name in names}
-    train_images, train_labels, test_images, test_labels = _cifar10_tensors(blobs, source)
-    mean, std = _channel_stats(train_images)
-    return ImageDataset(
-        name="CIFAR-10",
-        train_images=train_images,
-        train_labels=train_labels,
-        test_images=test_images,
-        test_labels=test_labels,
-        classes=CIFAR10_CLASSES,
-        mean=mean,
-        std=std,
-        source=str(source),
+    return _in_memory(
+        "CIFAR-10",
+        _cifar10_tensors(blobs, source),
+        CIFAR10_CLASSES,
+        source=source,
         augmentation=Augmentation(crop_padding=4, horizontal_flip=True),
     )
 

@@ -28,12 +28,11 @@ def _per_axis(func: str, arg: str, value: IntOrPair, axes: int) -> tuple[int, ..
     raise TypeError(f"{func}: {arg} must be an int or a sequence of {axes} ints, got {value!r}")
 
 
-def _axes(
-    func: str, args: dict[str, object], minimum: dict[str, int]
-) -> tuple[dict[str, tuple[int, ...]], bool]:
-    """Validate per-axis arguments: same length, ints, at least their minimum.
+def _axes(func: str, **args: object) -> tuple[list[tuple[int, ...]], bool]:
+    """Validate per-axis arguments: same length, ints, ≥ 0 for paddings and ≥ 1 otherwise.
 
-    Returns the arguments broadcast per axis, and whether every argument was an int.
+    Returns, for every spatial axis, the tuple of the arguments' values on it
+    (in the order given), and whether every argument was an int.
     """
     lengths = {
         len(v) for v in args.values() if isinstance(v, Sequence) and not isinstance(v, str)
@@ -47,10 +46,16 @@ def _axes(
     if axes == 0:
         raise TypeError(f"{func}: per-axis arguments must not be empty, got {args!r}")
     per_axis = {k: _per_axis(func, k, v, axes) for k, v in args.items()}  # type: ignore[arg-type]
-    for name, low in minimum.items():
-        if any(value < low for value in per_axis[name]):
+    for name, values in per_axis.items():
+        low = 0 if name.endswith("padding") else 1
+        if any(value < low for value in values):
             raise ValueError(f"{func}: {name} must be >= {low}, got {args[name]!r}")
-    return per_axis, all(_is_int(v) for v in args.values())
+    return list(zip(*per_axis.values())), all(_is_int(v) for v in args.values())
+
+
+def _result(per_axis: list[int], all_ints: bool) -> int | tuple[int, ...]:
+    """An int when every argument was an int, else one int per axis."""
+    return per_axis[0] if all_ints else tuple(per_axis)
 
 
 @overload
@@ -87,15 +92,11 @@ def conv_output_size(
             ``i + 2p`` — the cases where :class:`torch.nn.Conv2d` raises.
     """
     func = "conv_output_size"
-    args = {
-        "size": size, "kernel_size": kernel_size, "stride": stride, "padding": padding,
-        "dilation": dilation,
-    }  # fmt: skip
     per_axis, all_ints = _axes(
-        func, args, {"size": 1, "kernel_size": 1, "stride": 1, "padding": 0, "dilation": 1}
+        func, size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation
     )
     result = []
-    for i, k, s, p, d in zip(*per_axis.values()):
+    for i, k, s, p, d in per_axis:
         extent = d * (k - 1) + 1
         if extent > i + 2 * p:
             raise ValueError(
@@ -104,7 +105,7 @@ def conv_output_size(
                 f"satisfy dilation*(kernel_size-1)+1 <= size + 2*padding"
             )
         result.append((i + 2 * p - extent) // s + 1)
-    return result[0] if all_ints else tuple(result)
+    return _result(result, all_ints)
 
 
 def conv_transpose_output_size(
@@ -128,17 +129,12 @@ def conv_transpose_output_size(
             return an empty tensor instead.
     """
     func = "conv_transpose_output_size"
-    args = {
-        "size": size, "kernel_size": kernel_size, "stride": stride, "padding": padding,
-        "output_padding": output_padding, "dilation": dilation,
-    }  # fmt: skip
-    minimum = {
-        "size": 1, "kernel_size": 1, "stride": 1, "padding": 0, "output_padding": 0,
-        "dilation": 1,
-    }  # fmt: skip
-    per_axis, all_ints = _axes(func, args, minimum)
+    per_axis, all_ints = _axes(
+        func, size=size, kernel_size=kernel_size, stride=stride, padding=padding,
+        output_padding=output_padding, dilation=dilation,
+    )  # fmt: skip
     result = []
-    for i, k, s, p, op, d in zip(*per_axis.values()):
+    for i, k, s, p, op, d in per_axis:
         if op >= max(s, d):
             raise ValueError(
                 f"{func}: output_padding must be smaller than stride or dilation, got "
@@ -151,7 +147,7 @@ def conv_transpose_output_size(
                 f"2*padding <= (size-1)*stride + dilation*(kernel_size-1) + output_padding"
             )
         result.append(out)
-    return result[0] if all_ints else tuple(result)
+    return _result(result, all_ints)
 
 
 def pool_output_size(
@@ -182,16 +178,12 @@ def pool_output_size(
     func = "pool_output_size"
     if not isinstance(ceil_mode, bool):
         raise TypeError(f"{func}: ceil_mode must be a bool, got {ceil_mode!r}")
-    args = {
-        "size": size, "kernel_size": kernel_size,
-        "stride": kernel_size if stride is None else stride, "padding": padding,
-        "dilation": dilation,
-    }  # fmt: skip
     per_axis, all_ints = _axes(
-        func, args, {"size": 1, "kernel_size": 1, "stride": 1, "padding": 0, "dilation": 1}
-    )
+        func, size=size, kernel_size=kernel_size, stride=kernel_size if stride is None else stride,
+        padding=padding, dilation=dilation,
+    )  # fmt: skip
     result = []
-    for i, k, s, p, d in zip(*per_axis.values()):
+    for i, k, s, p, d in per_axis:
         if p > k // 2:
             raise ValueError(
                 f"{func}: padding must be at most half the kernel size, got padding={p}, "
@@ -207,4 +199,4 @@ def pool_output_size(
                 f"{i} + 2*{p}: the output would be empty"
             )
         result.append(out)
-    return result[0] if all_ints else tuple(result)
+    return _result(result, all_ints)

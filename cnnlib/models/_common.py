@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from cnnlib._checks import boolean, model_arguments
+from cnnlib._checks import boolean, model_arguments, positive_int, probability
 from cnnlib.layers import conv3x3
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "require_small_input",
     "init_he",
     "make_stage",
+    "fully_connected_head",
     "ThreeStageNet",
 ]
 
@@ -54,8 +55,8 @@ def require_small_input(owner: str, small_input: object) -> None:
 class ImageClassifier(nn.Module):
     """The base of every registered model: the shared keywords, checked once and kept.
 
-    Subclasses call ``super().__init__(num_classes=..., in_channels=...,
-    small_input=..., width_multiplier=...)`` first; the values are then
+    Subclasses call ``super().__init__(num_classes, in_channels, small_input,
+    width_multiplier)`` after checking their own arguments; the values are then
     attributes (``model.in_channels`` …), which :func:`cnnlib.train.fit` and
     :mod:`cnnlib.analysis` read to say which keyword to change when a model and
     its data do not fit, and :meth:`scale` applies the width multiplier.
@@ -75,11 +76,11 @@ class ImageClassifier(nn.Module):
 
     def __init__(
         self,
-        *,
         num_classes: int,
         in_channels: int,
         small_input: bool,
         width_multiplier: float,
+        *,
         small_only: bool = False,
     ) -> None:
         super().__init__()
@@ -127,6 +128,38 @@ def init_he(
                 nn.init.normal_(module.weight, 0.0, linear_std)
             if zero_linear_bias and module.bias is not None:
                 nn.init.zeros_(module.bias)
+
+
+def fully_connected_head(
+    owner: str,
+    in_features: int,
+    hidden_features: int,
+    num_classes: int,
+    dropout: float,
+    *,
+    width_multiplier: float,
+    dropout_first: bool,
+) -> nn.Sequential:
+    """Three linear layers with ReLUs and dropout, the classifier of AlexNet and VGG.
+
+    ``dropout_first``: dropout before each hidden linear layer (AlexNet's order
+    in torchvision), else after each hidden ReLU (VGG's). Either way the
+    children are numbered as in torchvision, so its state dicts load. The
+    hidden layers have ``hidden_features`` scaled by ``width_multiplier``.
+
+    Raises:
+        ValueError: ``hidden_features`` is not a positive int or ``dropout``
+            not a probability (the message names ``owner``).
+    """
+    positive_int(owner, "hidden_features", hidden_features)
+    probability(owner, "dropout", dropout)
+    width = scale_channels(hidden_features, width_multiplier)
+    hidden: list[nn.Module] = []
+    for features in (in_features, width):
+        layers: list[nn.Module] = [nn.Linear(features, width), nn.ReLU(inplace=True)]
+        dropped = nn.Dropout(p=dropout)
+        hidden += [dropped, *layers] if dropout_first else [*layers, dropped]
+    return nn.Sequential(*hidden, nn.Linear(width, num_classes))
 
 
 def make_stage(

@@ -25,8 +25,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnnlib._checks import boolean, positive_int, probability
-from cnnlib.models._common import ImageClassifier
+from cnnlib._checks import boolean, positive_int
+from cnnlib.models._common import ImageClassifier, fully_connected_head
 from cnnlib.models._registry import build_variant, register_model
 
 __all__ = ["ConvSpec", "AlexNet", "VARIANTS", "alexnet", "alexnet_2012", "zfnet"]
@@ -107,33 +107,27 @@ class AlexNet(ImageClassifier):
             layers divide). At 1.0 nothing changes.
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
-        TypeError: ``layers`` holds something other than :class:`ConvSpec`, or
-            a flag is not a bool.
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(
         self,
         layers: Sequence[ConvSpec],
         *,
-        num_classes: int = 1000,
-        in_channels: int = 3,
-        small_input: bool = False,
-        width_multiplier: float = 1.0,
         hidden_features: int = 4096,
         dropout: float = 0.5,
         pooled_size: int = 6,
         pool_ceil_mode: bool = False,
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        small_input: bool = False,
+        width_multiplier: float = 1.0,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier,
-        )  # fmt: skip
         _check_layers(layers)
-        positive_int("AlexNet", "hidden_features", hidden_features)
         positive_int("AlexNet", "pooled_size", pooled_size)
-        probability("AlexNet", "dropout", dropout)
         boolean("AlexNet", "pool_ceil_mode", pool_ceil_mode)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier)
         features: list[nn.Module] = []
         channels = in_channels
         divisor = max(spec.groups for spec in layers)  # grouped layers need divisible widths
@@ -156,16 +150,10 @@ class AlexNet(ImageClassifier):
         self.features = nn.Sequential(*features)
         side = 4 if small_input else pooled_size
         self.avgpool = nn.AdaptiveAvgPool2d((side, side))
-        hidden = self.scale(hidden_features)
-        self.classifier = nn.Sequential(
-            nn.Dropout(p=dropout),
-            nn.Linear(channels * side * side, hidden),
-            nn.ReLU(inplace=True),
-            nn.Dropout(p=dropout),
-            nn.Linear(hidden, hidden),
-            nn.ReLU(inplace=True),
-            nn.Linear(hidden, num_classes),
-        )
+        self.classifier = fully_connected_head(
+            "AlexNet", channels * side * side, hidden_features, num_classes, dropout,
+            width_multiplier=self.width_multiplier, dropout_first=True,
+        )  # fmt: skip
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))

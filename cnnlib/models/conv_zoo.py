@@ -115,27 +115,25 @@ class ConvZooNet(ImageClassifier):
             must divide the (scaled) width.
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(
         self,
         conv: ConvKind = "standard",
         *,
+        width: int = 32,
+        groups: int = 4,
         num_classes: int = 10,
         in_channels: int = 1,
         small_input: bool = True,
         width_multiplier: float = 1.0,
-        width: int = 32,
-        groups: int = 4,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier, small_only=True,
-        )  # fmt: skip
         one_of("ConvZooNet", "conv", conv, CONV_KINDS)
         positive_int("ConvZooNet", "width", width)
         positive_int("ConvZooNet", "groups", groups)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier, small_only=True)
         width = self.scale(width)
         if conv == "grouped" and width % groups:
             raise ValueError(f"ConvZooNet: groups ({groups}) must divide width ({width})")

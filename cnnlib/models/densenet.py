@@ -151,28 +151,24 @@ class DenseNet(ImageClassifier):
             gradients, less memory.
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
-        TypeError: a flag is not a bool.
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(
         self,
         *,
-        num_classes: int = 1000,
-        in_channels: int = 3,
-        small_input: bool = False,
-        width_multiplier: float = 1.0,
         growth_rate: int = 32,
         block_config: Sequence[int] = (6, 12, 24, 16),
         num_init_features: int = 64,
         bn_size: int = 4,
         compression: float = 0.5,
         memory_efficient: bool = False,
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        small_input: bool = False,
+        width_multiplier: float = 1.0,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier,
-        )  # fmt: skip
         for name, value in (("growth_rate", growth_rate), ("bn_size", bn_size),
                             ("num_init_features", num_init_features)):  # fmt: skip
             positive_int("DenseNet", name, value)
@@ -180,6 +176,7 @@ class DenseNet(ImageClassifier):
         if not isinstance(compression, (int, float)) or not 0 < compression <= 1:
             raise ValueError(f"DenseNet: compression must be in (0, 1], got {compression!r}")
         boolean("DenseNet", "memory_efficient", memory_efficient)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier)
         growth_rate = self.scale(growth_rate)
         channels = self.scale(num_init_features)
         kernel, stride, padding = (3, 1, 1) if small_input else (7, 2, 3)

@@ -204,30 +204,27 @@ class GoogLeNet(ImageClassifier):
         dropout_aux: dropout probability inside the auxiliary heads.
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
-        TypeError: ``aux_logits`` or ``small_input`` is not a bool.
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(
         self,
         *,
-        num_classes: int = 1000,
-        in_channels: int = 3,
         aux_logits: bool = False,
-        small_input: bool = False,
-        width_multiplier: float = 1.0,
         branch3_kernel_size: int = 3,
         dropout: float = 0.2,
         dropout_aux: float = 0.7,
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        small_input: bool = False,
+        width_multiplier: float = 1.0,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier,
-        )  # fmt: skip
         one_of("GoogLeNet", "branch3_kernel_size", branch3_kernel_size, (3, 5))
         self.aux_logits = boolean("GoogLeNet", "aux_logits", aux_logits)
         probability("GoogLeNet", "dropout", dropout)
         probability("GoogLeNet", "dropout_aux", dropout_aux)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier)
         scale = self.scale
 
         if small_input:

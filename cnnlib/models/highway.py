@@ -78,7 +78,8 @@ class HighwayLayer(nn.Module):
             the twin a highway layer is compared with.
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(
@@ -159,7 +160,8 @@ class HighwayNetwork(ImageClassifier):
             ``y = H(x)`` (see :class:`HighwayLayer`).
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(
@@ -168,24 +170,21 @@ class HighwayNetwork(ImageClassifier):
         widths: Sequence[int],
         depths: Sequence[int],
         *,
+        image_size: int = 28,
+        gate_bias: float = DEFAULT_GATE_BIAS,
+        gated: bool = True,
         num_classes: int = 10,
         in_channels: int = 1,
         small_input: bool = True,
         width_multiplier: float = 1.0,
-        image_size: int = 28,
-        gate_bias: float = DEFAULT_GATE_BIAS,
-        gated: bool = True,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier, small_only=True,
-        )  # fmt: skip
         one_of("HighwayNetwork", "kind", kind, ("fc", "conv"))
         positive_ints("HighwayNetwork", "widths", widths)
         positive_ints("HighwayNetwork", "depths", depths, length=len(widths))
         positive_int("HighwayNetwork", "image_size", image_size)
         _check_gate_bias("HighwayNetwork", gate_bias)
         boolean("HighwayNetwork", "gated", gated)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier, small_only=True)
         sizes = [self.scale(w) for w in widths]
         self.image_size = image_size
 

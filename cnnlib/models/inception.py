@@ -326,26 +326,23 @@ class InceptionV3(ImageClassifier):
         dropout: dropout probability before ``fc``.
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
-        TypeError: ``aux_logits`` or ``small_input`` is not a bool.
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(
         self,
         *,
+        aux_logits: bool = False,
+        dropout: float = 0.5,
         num_classes: int = 1000,
         in_channels: int = 3,
-        aux_logits: bool = False,
         small_input: bool = False,
         width_multiplier: float = 1.0,
-        dropout: float = 0.5,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier,
-        )  # fmt: skip
         self.aux_logits = boolean("InceptionV3", "aux_logits", aux_logits)
         probability("InceptionV3", "dropout", dropout)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier)
         scale = self.scale
 
         pad = 1 if small_input else 0
@@ -430,7 +427,8 @@ class InceptionResNetA(nn.Module):
         residual_scale: factor on the residual before the addition.
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(

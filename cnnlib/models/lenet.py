@@ -92,21 +92,18 @@ class LeNet5(ImageClassifier):
     def __init__(
         self,
         *,
+        activation: Activation = "scaled_tanh",
+        pooling: Pooling = "avg",
+        batch_norm: bool = False,
         num_classes: int = 10,
         in_channels: int = 1,
         small_input: bool = True,
         width_multiplier: float = 1.0,
-        activation: Activation = "scaled_tanh",
-        pooling: Pooling = "avg",
-        batch_norm: bool = False,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier, small_only=True,
-        )  # fmt: skip
         one_of("LeNet5", "activation", activation, tuple(_ACTIVATIONS))
         one_of("LeNet5", "pooling", pooling, tuple(_POOLS))
         boolean("LeNet5", "batch_norm", batch_norm)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier, small_only=True)
         c1, c3, c5, f6 = (self.scale(c) for c in (6, 16, 120, 84))
 
         def unit(name: str, layer: nn.Module, width: int) -> list[tuple[str, nn.Module]]:

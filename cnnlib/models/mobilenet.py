@@ -88,24 +88,21 @@ class MobileNetV1(ImageClassifier):
         resolution_multiplier: ``ρ``, see above.
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
-        TypeError: ``small_input`` is not a bool.
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(
         self,
         *,
+        resolution_multiplier: float = 1.0,
         num_classes: int = 1000,
         in_channels: int = 3,
         small_input: bool = False,
         width_multiplier: float = 1.0,
-        resolution_multiplier: float = 1.0,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier,
-        )  # fmt: skip
         rho = positive_number("MobileNetV1", "resolution_multiplier", resolution_multiplier)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier)
         base_resolution = 32 if small_input else PAPER_RESOLUTION
         resolution = round(base_resolution * rho)
         if resolution < 1:
@@ -198,24 +195,21 @@ class MobileNetV2(ImageClassifier):
         dropout: dropout probability before the linear classifier.
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
-        TypeError: ``small_input`` is not a bool.
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(
         self,
         *,
+        dropout: float = 0.2,
         num_classes: int = 1000,
         in_channels: int = 3,
         small_input: bool = False,
         width_multiplier: float = 1.0,
-        dropout: float = 0.2,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier,
-        )  # fmt: skip
         probability("MobileNetV2", "dropout", dropout)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier)
         alpha = self.width_multiplier
 
         channels = make_divisible(V2_STEM_CHANNELS * alpha, 8)

@@ -58,23 +58,21 @@ class NiN(ImageClassifier):
         dropout: dropout probability after the first two blocks.
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(
         self,
         *,
+        dropout: float = 0.5,
         num_classes: int = 10,
         in_channels: int = 3,
         small_input: bool = True,
         width_multiplier: float = 1.0,
-        dropout: float = 0.5,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier, small_only=True,
-        )  # fmt: skip
         probability("NiN", "dropout", dropout)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier, small_only=True)
         c192, c160, c96 = (self.scale(c) for c in (192, 160, 96))
         self.features = nn.Sequential(OrderedDict([
             *mlpconv(1, in_channels, 5, (c192, c160, c96)),

@@ -186,17 +186,14 @@ class PyramidNet(ThreeStageNet):
         depth: int = 110,
         alpha: float = 48,
         *,
+        widening: Widening = "additive",
         num_classes: int = 10,
         in_channels: int = 3,
         small_input: bool = True,
         width_multiplier: float = 1.0,
-        widening: Widening = "additive",
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier, small_only=True,
-        )  # fmt: skip
         _check(depth, alpha, widening)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier, small_only=True)
         m, n = self.width_multiplier, (depth - 2) // 6
         scaled_alpha = alpha * m if widening == "additive" else alpha
         widths = pyramidal_widths(3 * n, scaled_alpha, start=_STEM_WIDTH * m, widening=widening)

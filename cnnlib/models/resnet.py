@@ -280,8 +280,8 @@ class ResNet(ImageClassifier):
             shortcut (He et al.'s "plain" networks).
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
-        TypeError: a flag is not a bool.
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(
@@ -289,10 +289,6 @@ class ResNet(ImageClassifier):
         block: BlockKind,
         layers: Sequence[int],
         *,
-        num_classes: int = 1000,
-        in_channels: int = 3,
-        small_input: bool = False,
-        width_multiplier: float = 1.0,
         cardinality: int = 1,
         bottleneck_width: int = 64,
         attention: Attention = None,
@@ -301,11 +297,12 @@ class ResNet(ImageClassifier):
         replace_stride_with_dilation: Sequence[bool] | None = None,
         stride_in: StrideIn = "3x3",
         residual: bool = True,
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        small_input: bool = False,
+        width_multiplier: float = 1.0,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier,
-        )  # fmt: skip
+        super().__init__(num_classes, in_channels, small_input, width_multiplier)
         dilate = replace_stride_with_dilation
         if dilate is None:
             dilate = (False,) * (len(layers) - 1) if isinstance(layers, Sequence) else ()

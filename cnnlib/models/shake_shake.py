@@ -262,19 +262,16 @@ class ShakeShakeResNet(ThreeStageNet):
         depth: int = 26,
         base_width: int = 32,
         *,
+        forward: ForwardMode = "shake",
+        backward: BackwardMode = "shake",
+        level: Level = "image",
         num_classes: int = 10,
         in_channels: int = 3,
         small_input: bool = True,
         width_multiplier: float = 1.0,
-        forward: ForwardMode = "shake",
-        backward: BackwardMode = "shake",
-        level: Level = "image",
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier, small_only=True,
-        )  # fmt: skip
         _check(depth, base_width, (forward, backward, level))
+        super().__init__(num_classes, in_channels, small_input, width_multiplier, small_only=True)
         blocks_per_stage = (depth - 2) // 6
         widths = [self.scale(base_width * 2**i, divisor=2) for i in range(3)]
         self.build(

@@ -197,8 +197,8 @@ class ShuffleNetV1(ImageClassifier):
         shuffle: the channel shuffle in every unit (see :class:`ShuffleUnitV1`).
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
-        TypeError: ``small_input`` is not a bool.
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(
@@ -206,22 +206,19 @@ class ShuffleNetV1(ImageClassifier):
         *,
         groups: int = 3,
         scale_factor: float = 1.0,
+        stem_channels: int | None = None,
+        shuffle: bool = True,
         num_classes: int = 1000,
         in_channels: int = 3,
         small_input: bool = False,
         width_multiplier: float = 1.0,
-        stem_channels: int | None = None,
-        shuffle: bool = True,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier,
-        )  # fmt: skip
         if not isinstance(groups, int) or isinstance(groups, bool) or groups not in V1_STAGE_CHANNELS:
             raise ValueError(
                 f"ShuffleNetV1: groups must be one of {sorted(V1_STAGE_CHANNELS)}, got {groups!r}"
             )
         boolean("ShuffleNetV1", "shuffle", shuffle)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier)
         scale = positive_number("ShuffleNetV1", "scale_factor", scale_factor) * self.width_multiplier
 
         if stem_channels is None:
@@ -334,8 +331,8 @@ class ShuffleNetV2(ImageClassifier):
             and ``conv5`` ``max(1, round(α · c))``. At 1.0 nothing changes.
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
-        TypeError: ``small_input`` is not a bool.
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(
@@ -348,12 +345,9 @@ class ShuffleNetV2(ImageClassifier):
         small_input: bool = False,
         width_multiplier: float = 1.0,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier,
-        )  # fmt: skip
         positive_ints("ShuffleNetV2", "stages_repeats", stages_repeats, length=3)
         positive_ints("ShuffleNetV2", "stages_out_channels", stages_out_channels, length=5)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier)
         stem, *stage_channels, last = stages_out_channels
         if any(c % 2 for c in stage_channels):
             raise ValueError(

@@ -25,8 +25,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnnlib._checks import boolean, positive_int, positive_ints, probability
-from cnnlib.models._common import ImageClassifier, init_he
+from cnnlib._checks import boolean, positive_ints
+from cnnlib.models._common import ImageClassifier, fully_connected_head, init_he
 from cnnlib.models._registry import build_variant, register_model
 
 __all__ = [
@@ -88,33 +88,28 @@ class VGG(ImageClassifier):
             linear widths become ``max(1, round(c·α))``. At 1.0 nothing changes.
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
-        TypeError: ``batch_norm`` or ``small_input`` is not a bool.
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(
         self,
         stages: Sequence[Sequence[int]],
         *,
+        batch_norm: bool = False,
+        hidden_features: int = 4096,
+        dropout: float = 0.5,
         num_classes: int = 1000,
         in_channels: int = 3,
         small_input: bool = False,
         width_multiplier: float = 1.0,
-        batch_norm: bool = False,
-        hidden_features: int = 4096,
-        dropout: float = 0.5,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier,
-        )  # fmt: skip
         if isinstance(stages, (str, bytes)) or not isinstance(stages, Sequence) or not stages:
             raise ValueError(f"VGG: stages must be a non-empty sequence of stages, got {stages!r}")
         for stage in stages:
             positive_ints("VGG", "every stage of stages", stage)
         boolean("VGG", "batch_norm", batch_norm)
-        positive_int("VGG", "hidden_features", hidden_features)
-        probability("VGG", "dropout", dropout)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier)
         features: list[nn.Module] = []
         channels = in_channels
         for stage in stages:
@@ -129,16 +124,10 @@ class VGG(ImageClassifier):
         self.features = nn.Sequential(*features)
         side = 1 if small_input else 7
         self.avgpool = nn.AdaptiveAvgPool2d((side, side))
-        hidden = self.scale(hidden_features)
-        self.classifier = nn.Sequential(
-            nn.Linear(channels * side * side, hidden),
-            nn.ReLU(inplace=True),
-            nn.Dropout(p=dropout),
-            nn.Linear(hidden, hidden),
-            nn.ReLU(inplace=True),
-            nn.Dropout(p=dropout),
-            nn.Linear(hidden, num_classes),
-        )
+        self.classifier = fully_connected_head(
+            "VGG", channels * side * side, hidden_features, num_classes, dropout,
+            width_multiplier=self.width_multiplier, dropout_first=False,
+        )  # fmt: skip
         init_he(self, linear_std=0.01)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -147,18 +147,15 @@ class WideResNet(ThreeStageNet):
         depth: int,
         widen_factor: int,
         *,
+        block_kernels: Sequence[int] = (3, 3),
+        dropout: float = 0.0,
         num_classes: int = 10,
         in_channels: int = 3,
         small_input: bool = True,
         width_multiplier: float = 1.0,
-        block_kernels: Sequence[int] = (3, 3),
-        dropout: float = 0.0,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier, small_only=True,
-        )  # fmt: skip
         _check(depth, widen_factor, block_kernels, dropout)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier, small_only=True)
         blocks_per_group = (depth - 4) // (3 * len(block_kernels))
         self.build(
             partial(WideBlock, kernels=tuple(block_kernels), dropout=dropout),

@@ -137,27 +137,24 @@ class Xception(ImageClassifier):
             experiment); None, the paper's choice, puts nothing there.
 
     Raises:
-        ValueError: an argument is out of range (the message names it).
-        TypeError: ``small_input`` is not a bool.
+        ValueError, TypeError: an argument is out of range or of the wrong type
+            (the message names it).
     """
 
     def __init__(
         self,
         *,
+        middle_blocks: int = 8,
+        dropout: float = 0.5,
+        separable_activation: ActivationFactory | None = None,
         num_classes: int = 1000,
         in_channels: int = 3,
         small_input: bool = False,
         width_multiplier: float = 1.0,
-        middle_blocks: int = 8,
-        dropout: float = 0.5,
-        separable_activation: ActivationFactory | None = None,
     ) -> None:
-        super().__init__(
-            num_classes=num_classes, in_channels=in_channels, small_input=small_input,
-            width_multiplier=width_multiplier,
-        )  # fmt: skip
         non_negative_int("Xception", "middle_blocks", middle_blocks)
         probability("Xception", "dropout", dropout)
+        super().__init__(num_classes, in_channels, small_input, width_multiplier)
         scale = self.scale
 
         def block(c_in: int, widths: list[int], **options: Any) -> XceptionBlock:
