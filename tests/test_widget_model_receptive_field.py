@@ -89,7 +89,7 @@ def measured_shapes(model: nn.Module, input_size: tuple[int, ...]) -> dict[str, 
 )
 def test_layers_trait_is_what_receptive_field_and_summary_give(build, input_size):
     model = build()
-    w = ModelReceptiveField(model, input_size=input_size[-1])
+    w = ModelReceptiveField(model, image_size=input_size[-1])
     field = analysis.receptive_field(model, input_size)
     windows = [r.name for r in field.rows if r.size is not None and r.kernel is not None]
     expected_names = windows + ([field.layer] if field.layer != windows[-1] else [])
@@ -147,7 +147,7 @@ def test_js_field_span_and_centre_agree_with_axis_field(tmp_path, widgets):
 def test_js_unit_at_picks_the_nearest_unit_centre(tmp_path, widgets):
     cases = []
     for w in widgets.values():
-        n = w.input_size
+        n = w.image_size
         for row in w.layers:
             for axis in "hw":
                 args = [row[f"start_{axis}"], row[f"stride_{axis}"], row[f"size_{axis}"], row[f"out_{axis}"]]
@@ -209,7 +209,7 @@ def positive_stack() -> nn.Sequential:
 def test_drawn_field_is_where_the_input_gradient_reaches(tmp_path):
     n = 33
     model = positive_stack()
-    w = ModelReceptiveField(model, input_size=n)
+    w = ModelReceptiveField(model, image_size=n)
     # Hand-derived (Distill recurrences): sizes 3, 7, 11, 19 and 27x19, strides 1, 2, 4, 4 and 4x8.
     assert [(r["size_h"], r["size_w"], r["stride_h"], r["stride_w"]) for r in w.layers] == [
         (3, 3, 1, 1), (7, 7, 2, 2), (11, 11, 4, 4), (19, 19, 4, 4), (27, 19, 4, 8),
@@ -241,7 +241,7 @@ def test_drawn_field_is_where_the_input_gradient_reaches(tmp_path):
 # --- Python side ----------------------------------------------------------------------
 
 
-def test_photo_is_the_input_size(widgets):
+def test_photo_is_the_image_size(widgets):
     w = widgets["lenet5"]
     header, data = w.image_url.split(",", 1)
     assert header == "data:image/png;base64"
@@ -267,7 +267,7 @@ def test_field_property_reports_the_drawn_rectangle():
     assert w.field == (-3 + 222, -3, -3 + 222 + 6, 3)
     lenet = ModelReceptiveField("lenet5", layer=-2)
     assert lenet.layer == len(lenet.layers) - 2
-    assert {"layers", "layer", "unit", "image_url", "image", "input_size", "model_name"} <= set(w.keys)
+    assert {"layers", "layer", "unit", "image_url", "image", "image_size", "model_name"} <= set(w.keys)
 
 
 class Upsampler(nn.Module):
@@ -284,16 +284,16 @@ class Upsampler(nn.Module):
 def test_validation_errors():
     with pytest.raises(ValueError, match="image must be one of .*'astronaut'.*got 'lena'"):
         ModelReceptiveField("lenet5", image="lena")
-    with pytest.raises(ValueError, match="input_size must be between 8 and 512, got 4"):
-        ModelReceptiveField("resnet18", input_size=4)
-    with pytest.raises(ValueError, match="input_size must be between 8 and 512, got 1000"):
-        ModelReceptiveField("resnet18", input_size=1000)
-    with pytest.raises(TypeError, match="input_size must be an int"):
-        ModelReceptiveField("resnet18", input_size=224.0)
+    with pytest.raises(ValueError, match="image_size must be between 8 and 512, got 4"):
+        ModelReceptiveField("resnet18", image_size=4)
+    with pytest.raises(ValueError, match="image_size must be between 8 and 512, got 1000"):
+        ModelReceptiveField("resnet18", image_size=1000)
+    with pytest.raises(TypeError, match="image_size must be an int"):
+        ModelReceptiveField("resnet18", image_size=224.0)
     with pytest.raises(ValueError, match="does not accept an input of shape \\(1, 1, 64, 64\\)"):
-        ModelReceptiveField("lenet5", input_size=64)  # its classifier expects 28x28
+        ModelReceptiveField("lenet5", image_size=64)  # its classifier expects 28x28
     with pytest.raises(ValueError, match="cannot show the receptive fields of Upsampler: .*cannot follow"):
-        ModelReceptiveField(Upsampler(), input_size=32)
+        ModelReceptiveField(Upsampler(), image_size=32)
     with pytest.raises(ValueError, match="unknown model name 'resnet9000'"):
         ModelReceptiveField("resnet9000")
     with pytest.raises(TypeError, match="model must be a model name \\(str\\) or a torch.nn.Module, got 42"):
@@ -307,4 +307,4 @@ def test_validation_errors():
     with pytest.raises(TypeError, match="unit must be a \\(row, col\\) pair of ints"):
         ModelReceptiveField("lenet5", unit=(1.5, 0))
     with pytest.raises(ValueError, match="cannot tell how many input channels"):
-        ModelReceptiveField(nn.Sequential(nn.AvgPool2d(2)), input_size=16)
+        ModelReceptiveField(nn.Sequential(nn.AvgPool2d(2)), image_size=16)

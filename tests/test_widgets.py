@@ -70,15 +70,15 @@ def test_js_taps_are_the_pixels_torch_reads(tmp_path):
 
 
 def test_conv_arithmetic_python_side():
-    w = ConvArithmetic(input_size=9, kernel_size=3, stride=2, padding=1, dilation=2)
+    w = ConvArithmetic(size=9, kernel_size=3, stride=2, padding=1, dilation=2)
     assert w.output_size == analysis.conv_output_size(9, 3, 2, 1, 2)
-    w.input_size, w.dilation = 5, 4
+    w.size, w.dilation = 5, 4
     assert w.output_size is None  # the dilated kernel spans 4*(3-1)+1 = 9 > 5 + 2*1 pixels
     with pytest.raises(ValueError, match="dilation must be between 1 and 4, got 5"):
         ConvArithmetic(dilation=5)
     with pytest.raises(TypeError, match="kernel_size must be an int"):
         ConvArithmetic(kernel_size=2.5)
-    assert {"input_size", "kernel_size", "stride", "padding", "dilation", "selected"} <= set(w.keys)
+    assert {"size", "kernel_size", "stride", "padding", "dilation", "selected"} <= set(w.keys)
 
 
 # --- The built book, in headless Chromium, with the network cut off -----------------
@@ -128,7 +128,7 @@ def conv_plan() -> list[dict]:
             "attributes": {"rows": [".tap", "data-row"], "cols": [".tap", "data-col"], "selected": [".selected", "data-row"]},
             "screenshot": "conv_arithmetic.png",
         },
-        {"widget": widget, "set": {"input_size": 2, "dilation": 4}, "read": {"invalid": ".invalid"}, "count": {"outputs": ".output-cell"}},
+        {"widget": widget, "set": {"size": 2, "dilation": 4}, "read": {"invalid": ".invalid"}, "count": {"outputs": ".output-cell"}},
     ]
 
 
@@ -209,7 +209,7 @@ def test_widgets_render_offline_without_errors(chapter01):
 
 def test_conv_arithmetic_responds_like_cnnlib(chapter01):
     start, dilated, hovered, invalid = chapter01["by_widget"]["conv"]
-    # The chapter creates ConvArithmetic(input_size=7, kernel_size=3, stride=2, padding=1).
+    # The chapter creates ConvArithmetic(size=7, kernel_size=3, stride=2, padding=1).
     size = analysis.conv_output_size(7, 3, 2, 1, 1)
     assert start["read"]["size"] == [str(size)] and start["count"]["outputs"] == size * size
     size = analysis.conv_output_size(7, 3, 2, 1, 2)

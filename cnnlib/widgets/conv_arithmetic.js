@@ -1,7 +1,7 @@
 // ConvArithmetic: how a convolution's output size and taps follow from
 // input size, kernel size, stride, padding and dilation.
 // The arithmetic below mirrors cnnlib.analysis.conv_output_size (a test runs
-// both on the same inputs).
+// both on the same inputs); the traits carry its argument names (size is i).
 
 /** Output size along one axis, or null when PyTorch would reject the layer. */
 export function convOutputSize(size, kernel, stride, padding, dilation) {
@@ -33,7 +33,7 @@ export function taps(row, col, kernel, stride, padding, dilation) {
 
 const SVG = "http://www.w3.org/2000/svg";
 const PARAMS = [
-  ["input_size", "input size i", 1, 16],
+  ["size", "input size i", 1, 16],
   ["kernel_size", "kernel size k", 1, 7],
   ["stride", "stride s", 1, 4],
   ["padding", "padding p", 0, 4],
@@ -97,7 +97,7 @@ function render({ model, el }) {
       inputs[name].slider.value = p[name];
       inputs[name].value.textContent = p[name];
     }
-    const { input_size: i, kernel_size: k, stride: s, padding: pad, dilation: d } = p;
+    const { size: i, kernel_size: k, stride: s, padding: pad, dilation: d } = p;
     const o = convOutputSize(i, k, s, pad, d);
     picture.replaceChildren();
     if (o === null) {

@@ -13,7 +13,7 @@ __all__ = ["ConvArithmetic"]
 
 #: Allowed range of each setting (what the sliders offer).
 RANGES: dict[str, tuple[int, int]] = {
-    "input_size": (1, 16),
+    "size": (1, 16),
     "kernel_size": (1, 7),
     "stride": (1, 4),
     "padding": (0, 4),
@@ -34,6 +34,9 @@ def check_range(widget: str, name: str, value: object, ranges: dict[str, tuple[i
 class ConvArithmetic(anywidget.AnyWidget):
     """Input size, kernel, stride, padding and dilation of a square convolution.
 
+    The settings are named as :func:`cnnlib.analysis.conv_output_size`'s
+    arguments: ``size`` is the side ``i`` of the (square) input.
+
     Draws the (padded) input grid and the output grid; pointing at an output
     unit highlights the input pixels it reads, dilation's holes included. The
     output-size formula is shown evaluated, and an invalid combination (a
@@ -47,7 +50,8 @@ class ConvArithmetic(anywidget.AnyWidget):
     """
 
     _esm = Path(__file__).with_suffix(".js")
-    input_size = traitlets.Int(7).tag(sync=True)
+    #: The side ``i`` of the square input (``conv_output_size``'s ``size``).
+    size = traitlets.Int(7).tag(sync=True)
     kernel_size = traitlets.Int(3).tag(sync=True)
     stride = traitlets.Int(1).tag(sync=True)
     padding = traitlets.Int(0).tag(sync=True)
@@ -58,15 +62,13 @@ class ConvArithmetic(anywidget.AnyWidget):
     def __init__(
         self,
         *,
-        input_size: int = 7,
+        size: int = 7,
         kernel_size: int = 3,
         stride: int = 1,
         padding: int = 0,
         dilation: int = 1,
     ) -> None:
-        settings = dict(
-            input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation
-        )
+        settings = dict(size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
         for name, value in settings.items():
             check_range("ConvArithmetic", name, value, RANGES)
         super().__init__(**settings)
@@ -75,6 +77,6 @@ class ConvArithmetic(anywidget.AnyWidget):
     def output_size(self) -> int | None:
         """What the widget shows: :func:`cnnlib.analysis.conv_output_size`, or None if invalid."""
         try:
-            return conv_output_size(self.input_size, self.kernel_size, self.stride, self.padding, self.dilation)
+            return conv_output_size(self.size, self.kernel_size, self.stride, self.padding, self.dilation)
         except ValueError:
             return None

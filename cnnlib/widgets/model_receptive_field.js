@@ -34,12 +34,12 @@ export function layerExtent(start, stride, size, count, n) {
 }
 
 /** Why a layer entry cannot be drawn, or "" when it can. */
-export function invalidReason(layer, inputSize) {
+export function invalidReason(layer, imageSize) {
   if (!layer) return "no layer selected (the model has no feature map with spatial extent)";
   for (const key of ["size_h", "size_w", "stride_h", "stride_w", "out_h", "out_w"]) {
     if (!Number.isInteger(layer[key]) || layer[key] < 1) return `${key} of ${layer.name} is ${layer[key]}`;
   }
-  if (!(inputSize >= 1)) return `input size is ${inputSize}`;
+  if (!(imageSize >= 1)) return `image size is ${imageSize}`;
   return "";
 }
 
@@ -119,7 +119,7 @@ function render({ model, el }) {
     const index = model.get("layer");
     const layer = layers[index];
     let [row, col] = model.get("unit") || [0, 0];
-    if (layer && !invalidReason(layer, model.get("input_size"))) {
+    if (layer && !invalidReason(layer, model.get("image_size"))) {
       row = Math.min(Math.max(row, 0), layer.out_h - 1);
       col = Math.min(Math.max(col, 0), layer.out_w - 1);
     }
@@ -135,7 +135,7 @@ function render({ model, el }) {
     // Keep looking at the same place: the new layer's unit nearest to the old field's centre.
     const { layer, row, col } = current();
     const next = model.get("layers")[Number(select.value)];
-    const n = model.get("input_size");
+    const n = model.get("image_size");
     model.set("layer", Number(select.value));
     if (layer && next && !invalidReason(layer, n) && !invalidReason(next, n)) {
       const y = unitCentre(row, layer.start_h, layer.stride_h, layer.size_h);
@@ -153,7 +153,7 @@ function render({ model, el }) {
   let view = null; // [x0, y0, width, height] of the drawing, in input pixels
   function pick(event) {
     const { layer } = current();
-    if (!view || !layer || invalidReason(layer, model.get("input_size"))) return;
+    if (!view || !layer || invalidReason(layer, model.get("image_size"))) return;
     const box = picture.getBoundingClientRect();
     if (!box.width || !box.height) return;
     // Pixel i covers [i, i + 1): its index is the coordinate minus one half.
@@ -191,7 +191,7 @@ function render({ model, el }) {
 
   function draw() {
     const { layers, index, layer, row, col } = current();
-    const n = model.get("input_size");
+    const n = model.get("image_size");
     const name = model.get("model_name");
     title.textContent = `${name}: receptive field of one unit, on a ${n}×${n} input`;
     fillSelect(layers, index);
@@ -213,7 +213,7 @@ function render({ model, el }) {
     }
 
     // The drawing covers the photo and every field of this layer, in input pixels.
-    // Beyond one input size on each side it is all padding: the rest is cut off.
+    // Beyond one image size on each side it is all padding: the rest is cut off.
     const cut = ([from, to]) => [Math.max(from, -n), Math.min(to, 2 * n)];
     const [y0, y1] = cut(layerExtent(sh, jh, rh, oh, n));
     const [x0, x1] = cut(layerExtent(sw, jw, rw, ow, n));
@@ -297,7 +297,7 @@ function render({ model, el }) {
       (dense ? `<div style="color:#666;font-size:12px;margin-top:0.3em">Unit centres (every ${jh} px) too dense to draw.</div>` : "");
   }
 
-  for (const trait of ["layers", "layer", "unit", "image_url", "input_size", "model_name"]) model.on(`change:${trait}`, draw);
+  for (const trait of ["layers", "layer", "unit", "image_url", "image_size", "model_name"]) model.on(`change:${trait}`, draw);
   draw();
 }
 

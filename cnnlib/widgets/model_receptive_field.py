@@ -12,7 +12,7 @@ import anywidget
 import traitlets
 from torch import nn
 
-from cnnlib.analysis import AxisField, ReceptiveField, feature_maps, trace
+from cnnlib.analysis import AxisField, ReceptiveField, Trace, feature_maps, trace
 from cnnlib.widgets.conv_arithmetic import check_range
 
 __all__ = ["ModelReceptiveField", "IMAGES", "field_span", "unit_at"]
@@ -20,10 +20,10 @@ __all__ = ["ModelReceptiveField", "IMAGES", "field_span", "unit_at"]
 WIDGET = "ModelReceptiveField"
 #: The photos of :mod:`skimage.data` the widget can show.
 IMAGES = ("astronaut", "coffee", "chelsea")
-#: Allowed range of the (square) input size, in pixels.
-RANGES: dict[str, tuple[int, int]] = {"input_size": (8, 512)}
-#: Input size for a model given as a module (registered models use their own).
-DEFAULT_INPUT_SIZE = 224
+#: Allowed range of the side of the square image, in pixels.
+RANGES: dict[str, tuple[int, int]] = {"image_size": (8, 512)}
+#: Image side for a model given as a module (registered models use their own).
+DEFAULT_IMAGE_SIZE = 224
 
 
 def field_span(unit: int, axis: AxisField) -> tuple[int, int]:
@@ -95,7 +95,11 @@ def layer_table(model: nn.Module, input_size: Sequence[int]) -> list[dict[str, o
     Raises:
         ValueError: as :func:`cnnlib.analysis.receptive_field`.
     """
-    traced = trace(model, input_size)
+    return _layer_table(trace(model, input_size))
+
+
+def _layer_table(traced: Trace) -> list[dict[str, object]]:
+    """:func:`layer_table` of a model already traced."""
     field = ReceptiveField.from_trace(traced)
     maps = feature_maps(traced)  # field.rows[i] is maps[i].row
     last = max(i for i, feature in enumerate(maps) if feature.name == field.layer)
@@ -130,20 +134,21 @@ class ModelReceptiveField(anywidget.AnyWidget):
     Args:
         model: a registered model's name (see :func:`cnnlib.models.list_models`)
             or a module.
-        input_size: height and width of the square input, within
-            :data:`RANGES`; default: the registered model's input size, or
-            224 for a module.
+        image_size: height and width of the square image the model sees,
+            within :data:`RANGES`; default: the registered model's image
+            size (:attr:`cnnlib.models.ModelInfo.image_shape`), or 224 for a
+            module.
         in_channels: input channels; default: the registered model's, or the
             first convolution's ``in_channels`` for a module.
         image: one of :data:`IMAGES`, the :mod:`skimage.data` photo shown
-            (centre-cropped and resized to ``input_size`` × ``input_size``).
+            (centre-cropped and resized to ``image_size`` × ``image_size``).
         layer: index into :attr:`layers` or a layer's name; default: the last.
         unit: ``(row, col)`` of the selected unit; default: the centre of the map.
 
     Raises:
         TypeError: ``model`` is neither a string nor a module, or an argument
             has the wrong type.
-        ValueError: an unknown model or image name, ``input_size`` out of range
+        ValueError: an unknown model or image name, ``image_size`` out of range
             or not accepted by the model, a field that cannot be followed
             (transposed convolution, upsampling, ...), or ``layer``/``unit``
             outside the table or the feature map.
@@ -152,10 +157,11 @@ class ModelReceptiveField(anywidget.AnyWidget):
     _esm = Path(__file__).with_suffix(".js")
     #: The model's name (registry name, or the module's class name).
     model_name = traitlets.Unicode("").tag(sync=True)
-    input_size = traitlets.Int(224).tag(sync=True)
+    #: The side of the square image the model sees, in pixels.
+    image_size = traitlets.Int(224).tag(sync=True)
     #: Which :data:`IMAGES` photo is shown; setting it from Python swaps the photo.
     image = traitlets.Unicode("astronaut").tag(sync=True)
-    #: The photo, ``input_size`` × ``input_size``, as a PNG data URL.
+    #: The photo, ``image_size`` × ``image_size``, as a PNG data URL.
     image_url = traitlets.Unicode("").tag(sync=True)
     #: Per-layer receptive fields and feature-map sizes (see :func:`layer_table`).
     layers = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -168,7 +174,7 @@ class ModelReceptiveField(anywidget.AnyWidget):
         self,
         model: str | nn.Module = "resnet18",
         *,
-        input_size: int | None = None,
+        image_size: int | None = None,
         in_channels: int | None = None,
         image: str = "astronaut",
         layer: int | str | None = None,
@@ -179,13 +185,13 @@ class ModelReceptiveField(anywidget.AnyWidget):
 
             info = model_info(model)  # ValueError for an unknown name
             module, model_name = info.builder(), model
-            default_channels, default_size = info.input_size[0], info.input_size[1]
+            default_channels, default_size = info.image_shape[0], info.image_shape[1]
         elif isinstance(model, nn.Module):
             module, model_name = model, type(model).__name__
-            default_channels, default_size = None, DEFAULT_INPUT_SIZE
+            default_channels, default_size = None, DEFAULT_IMAGE_SIZE
         else:
             raise TypeError(f"{WIDGET}: model must be a model name (str) or a torch.nn.Module, got {model!r}")
-        size = default_size if input_size is None else check_range(WIDGET, "input_size", input_size, RANGES)
+        size = default_size if image_size is None else check_range(WIDGET, "image_size", image_size, RANGES)
         if in_channels is None:
             in_channels = default_channels if default_channels is not None else _input_channels(module)
         elif not isinstance(in_channels, int) or isinstance(in_channels, bool) or in_channels < 1:
@@ -194,15 +200,17 @@ class ModelReceptiveField(anywidget.AnyWidget):
             raise TypeError(f"{WIDGET}: image must be a str, one of {list(IMAGES)}, got {image!r}")
         image_url = image_data_url(image, size)
         shape = (1, in_channels, size, size)
-        try:
-            table = layer_table(module, shape)
-        except ValueError as error:
-            raise ValueError(f"{WIDGET}: cannot show the receptive fields of {model_name}: {error}") from error
-        except RuntimeError as error:  # the forward pass itself failed
+        try:  # tracing runs the forward pass, where the model may reject the input
+            traced = trace(module, shape)
+        except (ValueError, RuntimeError) as error:
             raise ValueError(
                 f"{WIDGET}: {model_name} does not accept an input of shape {shape} "
-                f"(input_size={size}): {str(error).splitlines()[0]}"
+                f"(image_size={size}): {str(error).splitlines()[0]}"
             ) from error
+        try:
+            table = _layer_table(traced)
+        except ValueError as error:
+            raise ValueError(f"{WIDGET}: cannot show the receptive fields of {model_name}: {error}") from error
         index = self._layer_index(layer, table)
         chosen = table[index]
         if unit is None:
@@ -219,7 +227,7 @@ class ModelReceptiveField(anywidget.AnyWidget):
                 f"{chosen['name']}, got {tuple(unit)}"
             )
         super().__init__(
-            model_name=model_name, input_size=size, image=image, image_url=image_url,
+            model_name=model_name, image_size=size, image=image, image_url=image_url,
             layers=table, layer=index, unit=list(unit),
         )  # fmt: skip
 
@@ -248,7 +256,7 @@ class ModelReceptiveField(anywidget.AnyWidget):
 
     @traitlets.observe("image")
     def _swap_image(self, change: dict) -> None:
-        self.image_url = image_data_url(change["new"], self.input_size)
+        self.image_url = image_data_url(change["new"], self.image_size)
 
     def _axes(self) -> tuple[AxisField, AxisField]:
         row = self.layers[self.layer]
