@@ -168,7 +168,7 @@ class ConvBNReLU(nn.Module):
 
 
 def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
-    """ShuffleNet's channel shuffle: (N, g·c, H, W) → view (N, g, c) → transpose → flatten.
+    """ShuffleNet's channel shuffle: view (N, g, c), transpose, flatten.
 
     After it, channel ``i`` of group ``j`` (``c`` channels per group) sits at
     position ``i * groups + j``: neighbouring channels come from different
@@ -183,7 +183,8 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     n, channels, height, width = x.shape
     if channels % groups:
         raise ValueError(
-            f"channel_shuffle: groups ({groups}) must divide the channels ({channels})"
+            f"channel_shuffle: groups ({groups}) must divide "
+            f"the channels ({channels})"
         )
     x = x.view(n, groups, channels // groups, height, width)
     return x.transpose(1, 2).contiguous().view(n, channels, height, width)

@@ -45,6 +45,32 @@ def test_chapter_is_committed_without_outputs(path):
         assert cell.get("execution_count") is None, f"{path.name}: a code cell has an execution count"
 
 
+#: Characters of code the book's HTML column shows before it clips a line.
+COLUMN = 80
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_chapter_code_fits_the_column(path):
+    for cell in code_cells(path):
+        for line in "".join(cell["source"]).splitlines():
+            assert len(line) <= COLUMN, f"{path.name}: {len(line)} characters: {line}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_sources_a_chapter_shows_fit_the_column(path):
+    """Every ``inspect.getsource(x)`` a chapter displays has no line the column clips."""
+    import inspect
+
+    sources = "\n".join("".join(c["source"]) for c in code_cells(path))
+    shown = re.findall(r"inspect\.getsource\(([\w.]+)\)", sources)
+    namespace: dict[str, object] = {}
+    imports = [line for line in sources.splitlines() if re.match(r"(from \S+ )?import ", line)]
+    exec("\n".join(imports), namespace)  # the chapter's own imports resolve its names
+    for name in shown:
+        for line in inspect.getsource(eval(name, namespace)).splitlines():
+            assert len(line) <= COLUMN, f"{path.name} shows {name}: {len(line)} characters: {line}"
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
 def test_chapter_defines_no_model(path):
     for cell in code_cells(path):
@@ -61,7 +87,7 @@ def test_chapter_setup_cell_comes_from_config(path):
         f"{path.name}: the set-up cell differs from _config.yml; run python tools/colab_setup.py"
     )
     source = "".join(cell["source"])
-    assert f'repository, ref = "{url}", "{branch}"' in source
+    assert f'url = "{url}"\n    ref = "{branch}"' in source
 
 
 def test_setup_cell_on_colab_installs_from_the_configured_repository(monkeypatch):

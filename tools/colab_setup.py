@@ -38,10 +38,11 @@ def setup_cell_source(url: str, branch: str) -> str:
         'if "google.colab" in sys.modules:\n'
         "    import subprocess\n"
         "\n"
-        f'    repository, ref = "{url}", "{branch}"\n'
+        f'    url = "{url}"\n'
+        f'    ref = "{branch}"\n'
         "    subprocess.run(\n"
         '        [sys.executable, "-m", "pip", "install", "-q",\n'
-        '         f"cnnlib[book] @ git+{repository}@{ref}"],\n'
+        '         f"cnnlib[book] @ git+{url}@{ref}"],\n'
         "        check=True,\n"
         "    )\n"
         "    from google.colab import output\n"

@@ -85,7 +85,8 @@ def conv_output_size(
     are broadcast). Returns an int when every argument is an int, else a tuple.
 
     Raises:
-        TypeError: an argument is not an int or a sequence of ints of matching length.
+        TypeError: an argument is not an int or a sequence of ints of
+            matching length.
         ValueError: an argument is out of range (``size``, ``kernel_size``,
             ``stride`` and ``dilation`` must be ≥ 1, ``padding`` ≥ 0), or the
             dilated kernel ``d(k-1)+1`` is larger than the padded input
@@ -93,16 +94,18 @@ def conv_output_size(
     """
     func = "conv_output_size"
     per_axis, all_ints = _axes(
-        func, size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation
-    )
+        func, size=size, kernel_size=kernel_size, stride=stride,
+        padding=padding, dilation=dilation,
+    )  # fmt: skip
     result = []
     for i, k, s, p, d in per_axis:
         extent = d * (k - 1) + 1
         if extent > i + 2 * p:
             raise ValueError(
-                f"{func}: kernel_size {k} with dilation {d} spans {extent} pixels, more "
-                f"than the padded input size {i} + 2*{p} = {i + 2 * p}; kernel_size must "
-                f"satisfy dilation*(kernel_size-1)+1 <= size + 2*padding"
+                f"{func}: kernel_size {k} with dilation {d} spans {extent} "
+                f"pixels, more than the padded input size {i} + 2*{p} = "
+                f"{i + 2 * p}; kernel_size must satisfy "
+                "dilation*(kernel_size-1)+1 <= size + 2*padding"
             )
         result.append((i + 2 * p - extent) // s + 1)
     return _result(result, all_ints)

@@ -71,6 +71,7 @@ class ScaledTanh(nn.Module):
 
 
 _ACTIVATIONS = {"scaled_tanh": ScaledTanh, "sigmoid": nn.Sigmoid, "relu": nn.ReLU}
+Layers = list[tuple[str, nn.Module]]
 _POOLS = {"avg": nn.AvgPool2d, "max": nn.MaxPool2d}
 
 
@@ -78,15 +79,16 @@ class LeNet5(ImageClassifier):
     """LeNet-5: three 5x5 convolutions, two 2x2 subsamplings, two linear layers.
 
     Args:
+        activation: ``"scaled_tanh"`` (the paper's), ``"sigmoid"`` or
+            ``"relu"``.
+        pooling: ``"avg"`` (the paper's subsampling, without its trainable
+            coefficient) or ``"max"``.
+        batch_norm: batch norm after every convolution and F6 (whose biases
+            it makes redundant, so they are left out).
         num_classes: outputs of the last layer.
         in_channels: channels of the input image.
         small_input: must be True (LeNet-5 is built for 32x32 images).
         width_multiplier: scales the 6, 16, 120 and 84 units of C1 to F6.
-        activation: ``"scaled_tanh"`` (the paper's), ``"sigmoid"`` or ``"relu"``.
-        pooling: ``"avg"`` (the paper's subsampling, without its coefficient)
-            or ``"max"``.
-        batch_norm: batch norm after every convolution and F6 (whose biases
-            it makes redundant, so they are left out).
     """
 
     def __init__(
@@ -103,23 +105,31 @@ class LeNet5(ImageClassifier):
         one_of("LeNet5", "activation", activation, tuple(_ACTIVATIONS))
         one_of("LeNet5", "pooling", pooling, tuple(_POOLS))
         boolean("LeNet5", "batch_norm", batch_norm)
-        super().__init__(num_classes, in_channels, small_input, width_multiplier, small_only=True)
+        super().__init__(
+            num_classes, in_channels, small_input, width_multiplier,
+            small_only=True,
+        )  # fmt: skip
         c1, c3, c5, f6 = (self.scale(c) for c in (6, 16, 120, 84))
+        bias = not batch_norm
 
-        def unit(name: str, layer: nn.Module, width: int) -> list[tuple[str, nn.Module]]:
-            norm = nn.BatchNorm2d if isinstance(layer, nn.Conv2d) else nn.BatchNorm1d
+        def unit(name: str, layer: nn.Module, width: int) -> Layers:
+            """The layer, its batch norm (if any) and its activation."""
             layers = [(name, layer)]
             if batch_norm:
+                is_conv = isinstance(layer, nn.Conv2d)
+                norm = nn.BatchNorm2d if is_conv else nn.BatchNorm1d
                 layers.append((f"{name}_bn", norm(width)))
             return [*layers, (f"{name}_act", _ACTIVATIONS[activation]())]
 
-        bias = not batch_norm
+        def pool(name: str) -> Layers:
+            return [(name, _POOLS[pooling](kernel_size=2, stride=2))]
+
         self.features = nn.Sequential(OrderedDict([
-            *unit("c1", nn.Conv2d(in_channels, c1, 5, bias=bias), c1),  # 32 -> 28
-            ("s2", _POOLS[pooling](kernel_size=2, stride=2)),  # -> 14
-            *unit("c3", nn.Conv2d(c1, c3, 5, bias=bias), c3),  # -> 10
-            ("s4", _POOLS[pooling](kernel_size=2, stride=2)),  # -> 5
-            *unit("c5", nn.Conv2d(c3, c5, 5, bias=bias), c5),  # -> 1
+            *unit("c1", nn.Conv2d(in_channels, c1, 5, bias=bias), c1),  # 28x28
+            *pool("s2"),  # 14x14
+            *unit("c3", nn.Conv2d(c1, c3, 5, bias=bias), c3),  # 10x10
+            *pool("s4"),  # 5x5
+            *unit("c5", nn.Conv2d(c3, c5, 5, bias=bias), c5),  # 1x1
         ]))  # fmt: skip
         self.classifier = nn.Sequential(OrderedDict([
             ("flatten", nn.Flatten()),
@@ -132,18 +142,20 @@ class LeNet5(ImageClassifier):
 
 
 def pad_to_32(x: torch.Tensor) -> torch.Tensor:
-    """Centre ``x`` (N, C, H, W) in a 32x32 field of zeros, as the paper did with its digits.
+    """Centre ``x`` (N, C, H, W) in a 32x32 field of zeros, as the paper did.
 
     Raises:
-        ValueError: ``x`` is larger than 32x32 or a side differs from 32 by an odd number.
+        ValueError: ``x`` is larger than 32x32, or a side differs from 32 by
+            an odd number.
     """
     height, width = x.shape[-2:]
-    if max(height, width) > IMAGE_SIZE or (IMAGE_SIZE - height) % 2 or (IMAGE_SIZE - width) % 2:
+    margins = (IMAGE_SIZE - height, IMAGE_SIZE - width)
+    if min(margins) < 0 or any(m % 2 for m in margins):
         raise ValueError(
-            f"LeNet5: images must be at most 32x32 with an even margin to 32 "
+            "LeNet5: images must be at most 32x32 with an even margin to 32 "
             f"(e.g. 28x28 or 32x32), got {height}x{width}"
         )
-    pad_h, pad_w = (IMAGE_SIZE - height) // 2, (IMAGE_SIZE - width) // 2
+    pad_h, pad_w = margins[0] // 2, margins[1] // 2
     return F.pad(x, (pad_w, pad_w, pad_h, pad_h)) if pad_h or pad_w else x
 
 
