@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The book's two commands, each complete on a fresh machine with Python >= 3.10.
 
-    python3 dev.py book   # build the HTML book into _build/html (executes the chapters)
-    python3 dev.py test   # run the whole test suite
+    python3 dev.py book          # build the HTML book into _build/html (executes the chapters)
+    python3 dev.py test          # run the whole test suite (what CI runs)
+    python3 dev.py test --fast   # the daily loop: without the slow, book and browser tests
 
 Each first creates (or updates) the virtual environment ``.venv`` from
 ``requirements.txt`` and, where npm exists, ``node_modules`` from
@@ -23,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".requirements.sha256"
+#: The markers the fast loop leaves out (registered in pyproject.toml).
+FAST = "not slow and not book and not browser"
 
 
 def venv_bin(name: str) -> Path:
@@ -80,6 +83,9 @@ def main(argv: list[str]) -> int:
     if command == "book":
         run = [str(venv_bin("jupyter-book")), "build", str(ROOT), *extra]
     else:
+        if "--fast" in extra:
+            extra = [arg for arg in extra if arg != "--fast"]
+            extra = ["-m", FAST, *extra]
         run = [str(venv_bin("python")), "-m", "pytest", *extra]
     return subprocess.run(run, cwd=ROOT).returncode
 

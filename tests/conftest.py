@@ -1,33 +1,35 @@
-"""Shared pytest configuration: tools/ on sys.path and the one book build of a session."""
+"""What every test shares: tools/ on sys.path, the markers by cost, one-thread runs.
+
+Markers (registered in ``pyproject.toml``): ``book`` for the tests that need the
+built book (added here to every test that uses the ``built_book`` fixture),
+``browser`` for those that drive it in Chromium, ``slow`` for tests of more than
+a few seconds. ``python3 dev.py test --fast`` leaves all three out.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-BUILD_TIMEOUT_S = 45 * 60
 
 
-@pytest.fixture(scope="session")
-def built_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
-    """Build the book once (quick budget, warnings as errors) into a temporary folder.
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "built_book" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.book)
 
-    Returns the HTML folder and the finished ``jupyter-book`` process.
-    """
-    out = tmp_path_factory.mktemp("book")
-    env = {**os.environ, "CNNLIB_BUDGET": "quick"}
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "-W", "--keep-going"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_S,
-    )
-    return out / "_build" / "html", result
+
+@pytest.fixture(scope="module")
+def one_thread() -> Iterator[None]:
+    """One intra-op thread for the module: on a busy 2-core machine OpenMP's
+    waiting threads slow small forward passes down more than they help."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -23,13 +23,8 @@ on Fashion-MNIST for every ``name``. Networks whose first layer is fully
 connected also take ``image_size``. Other keywords are a family's own
 (``dropout`` is always a probability, ``cardinality`` ResNeXt's ``C``, ...).
 
-**Names for sizes**, the same everywhere in ``cnnlib``:
-
-* ``image_shape`` — ``(C, H, W)`` of one image (:attr:`ModelInfo.image_shape`,
-  :attr:`cnnlib.data.ImageDataset.image_shape`);
-* ``image_size`` — the side of a square image, an int;
-* ``input_size`` — the full shape of a model's input, batch included,
-  ``(N, C, H, W)`` (torchinfo's convention; :mod:`cnnlib.analysis`).
+Sizes are named as everywhere in ``cnnlib`` (see :mod:`cnnlib`): a registry
+entry's ``image_shape`` is ``(C, H, W)``.
 """
 
 from __future__ import annotations

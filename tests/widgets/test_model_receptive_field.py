@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,18 +19,10 @@ from cnnlib.analysis import AxisField
 from cnnlib.models import get_model
 from cnnlib.widgets.model_receptive_field import IMAGES, ModelReceptiveField, field_span, unit_at
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "cnnlib" / "widgets" / "model_receptive_field.js"
 
 
-def run_js(tmp_path: Path, body: str) -> object:
-    """Import the widget's .js file as an ES module in node, run ``body``, return its printed JSON."""
-    copy = tmp_path / "model_receptive_field.mjs"
-    shutil.copy(SOURCE, copy)
-    script = tmp_path / "run.mjs"
-    script.write_text(f"import * as w from {json.dumps(copy.as_uri())};\n{body}\n")
-    result = subprocess.run(["node", str(script)], capture_output=True, text=True, check=True)
-    return json.loads(result.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +115,7 @@ def test_layers_trait_hand_derived_values(widgets):
 # --- The JavaScript agrees with cnnlib ------------------------------------------------
 
 
-def test_js_field_span_and_centre_agree_with_axis_field(tmp_path, widgets):
+def test_js_field_span_and_centre_agree_with_axis_field(run_js, widgets):
     cases = []
     for w in widgets.values():
         for row in w.layers:
@@ -133,7 +123,7 @@ def test_js_field_span_and_centre_agree_with_axis_field(tmp_path, widgets):
                 args = [row[f"start_{axis}"], row[f"stride_{axis}"], row[f"size_{axis}"]]
                 cases += [[u, *args] for u in range(row[f"out_{axis}"])]
     js = run_js(
-        tmp_path,
+        "model_receptive_field",
         f"const c = {json.dumps(cases)};\n"
         "console.log(JSON.stringify(c.map(([u, s, j, r]) => [w.fieldSpan(u, s, j, r), w.unitCentre(u, s, j, r)])));",
     )
@@ -144,7 +134,7 @@ def test_js_field_span_and_centre_agree_with_axis_field(tmp_path, widgets):
         assert centre == axis.center + u * stride
 
 
-def test_js_unit_at_picks_the_nearest_unit_centre(tmp_path, widgets):
+def test_js_unit_at_picks_the_nearest_unit_centre(run_js, widgets):
     cases = []
     for w in widgets.values():
         n = w.image_size
@@ -153,7 +143,7 @@ def test_js_unit_at_picks_the_nearest_unit_centre(tmp_path, widgets):
                 args = [row[f"start_{axis}"], row[f"stride_{axis}"], row[f"size_{axis}"], row[f"out_{axis}"]]
                 cases += [[p / 2, *args] for p in range(-10, 2 * n + 10)]
     js = run_js(
-        tmp_path,
+        "model_receptive_field",
         f"const c = {json.dumps(cases)};\nconsole.log(JSON.stringify(c.map(a => w.unitAt(...a))));",
     )
     for (pixel, start, stride, size, count), unit in zip(cases, js):
@@ -163,12 +153,12 @@ def test_js_unit_at_picks_the_nearest_unit_centre(tmp_path, widgets):
         assert 0 <= unit < count and distances[unit] == min(distances)
 
 
-def test_js_clip_span_and_extent(tmp_path):
+def test_js_clip_span_and_extent(run_js):
     cases = [([-5, 3], 10), ([2, 7], 10), ([-217, 217], 224), ([8, 20], 10), ([10, 20], 10), ([-9, -1], 10)]
     cases.append(([9, 9], 10))
     extents = [(-3, 2, 7, 112, 224), (-217, 32, 435, 7, 224), (0, 1, 1, 10, 10)]
     clipped, covered = run_js(
-        tmp_path,
+        "model_receptive_field",
         f"console.log(JSON.stringify([{json.dumps(cases)}.map(([s, n]) => w.clipSpan(s, n)), "
         f"{json.dumps(extents)}.map(a => w.layerExtent(...a))]));",
     )
@@ -177,9 +167,9 @@ def test_js_clip_span_and_extent(tmp_path):
     assert covered == [[-3, 226], [-217, 410], [0, 10]]
 
 
-def test_js_flags_a_missing_layer(tmp_path):
+def test_js_flags_a_missing_layer(run_js):
     reasons = run_js(
-        tmp_path,
+        "model_receptive_field",
         "console.log(JSON.stringify([w.invalidReason(undefined, 224), "
         "w.invalidReason({name: 'x', size_h: 3, size_w: 3, stride_h: 1, stride_w: 1, out_h: 0, out_w: 4}, 224), "
         "w.invalidReason({name: 'x', size_h: 3, size_w: 3, stride_h: 1, stride_w: 1, out_h: 2, out_w: 4}, 224)]));",
@@ -206,7 +196,7 @@ def positive_stack() -> nn.Sequential:
     return model
 
 
-def test_drawn_field_is_where_the_input_gradient_reaches(tmp_path):
+def test_drawn_field_is_where_the_input_gradient_reaches(run_js):
     n = 33
     model = positive_stack()
     w = ModelReceptiveField(model, image_size=n)
@@ -220,7 +210,7 @@ def test_drawn_field_is_where_the_input_gradient_reaches(tmp_path):
         cases += [[index, u, v] for u, v in sorted(units)]
     layers = w.layers
     drawn = run_js(
-        tmp_path,
+        "model_receptive_field",
         f"const layers = {json.dumps(layers)};\n"
         f"console.log(JSON.stringify({json.dumps(cases)}.map(([i, u, v]) => {{ const l = layers[i];\n"
         f"  return [w.clipSpan(w.fieldSpan(u, l.start_h, l.stride_h, l.size_h), {n}),\n"

@@ -13,15 +13,6 @@ from cnnlib.models import resnet
 from cnnlib.models.resnext import FORMS, ResNeXtBlock, convert
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One intra-op thread: these small tensors gain nothing from more, and on a
-    busy 2-core machine OpenMP's waiting threads slow the tests down several-fold."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 # The paper's Table 2: (cardinality C, bottleneck width d) of the conv2-stage
 # templates (in = out = 256) that keep the complexity at about 70k parameters.

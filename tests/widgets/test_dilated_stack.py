@@ -3,10 +3,10 @@ exactly those where the input gradient of one output unit is nonzero."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import json
 import random
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,23 +16,15 @@ from torch import nn
 from cnnlib import analysis
 from cnnlib.widgets.dilated_stack import GRIDDING, HYBRID, DilatedStack, footprint_1d
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "cnnlib" / "widgets" / "dilated_stack.js"
 
 
-def run_js(tmp_path: Path, body: str) -> object:
-    """Import the widget's .js file as an ES module in node, run ``body``, return its printed JSON."""
-    copy = tmp_path / "dilated_stack.mjs"
-    shutil.copy(SOURCE, copy)
-    script = tmp_path / "run.mjs"
-    script.write_text(f"import * as w from {json.dumps(copy.as_uri())};\n{body}\n")
-    result = subprocess.run(["node", str(script)], capture_output=True, text=True, check=True)
-    return json.loads(result.stdout)
 
 
-def js_map(tmp_path: Path, function: str, stacks: list) -> list:
+def js_map(run_js: Callable[[str, str], object], function: str, stacks: list) -> list:
     """``w.<function>(stack)`` for every stack, in node."""
-    return run_js(tmp_path, f"console.log(JSON.stringify({json.dumps(stacks)}.map(s => w.{function}(s))));")
+    return run_js("dilated_stack", f"console.log(JSON.stringify({json.dumps(stacks)}.map(s => w.{function}(s))));")
 
 
 def stack(kernels: list[int], strides: list[int], dilations: list[int]) -> list[dict[str, int]]:
@@ -62,11 +54,11 @@ def sequential(layers: list[dict[str, int]], device: str = "cpu", dtype: torch.d
 # --- Field sizes: the widget's recurrence is cnnlib.analysis.receptive_field ----------
 
 
-def test_js_field_sizes_agree_with_cnnlib(tmp_path):
+def test_js_field_sizes_agree_with_cnnlib(run_js):
     single = [stack([k], [s], [d]) for k in range(1, 8) for s in range(1, 4) for d in range(1, 9)]
     widest = stack([7] * 6, [3] * 6, [8] * 6)
     stacks = single + random_stacks(150, seed=0) + [GRIDDING, HYBRID, widest]
-    sizes = js_map(tmp_path, "fieldSizes", stacks)
+    sizes = js_map(run_js, "fieldSizes", stacks)
     for layers, js in zip(stacks, sizes):
         # On the meta device nothing is computed, so an input larger than any field is free.
         rows = analysis.receptive_field(sequential(layers, device="meta"), (1, 1, 20000, 20000)).rows
@@ -78,10 +70,10 @@ def test_js_field_sizes_agree_with_cnnlib(tmp_path):
     assert sizes[-1][-1] == {"size": 1 + 48 * (1 + 3 + 9 + 27 + 81 + 243), "stride": 3**6}
 
 
-def test_field_sizes_of_a_real_forward_pass(tmp_path):
+def test_field_sizes_of_a_real_forward_pass(run_js):
     """The same, with arithmetic on the CPU and an input just large enough for each stack."""
     stacks = [s for s in random_stacks(200, seed=1) if analysis_size(s) <= 120][:40]
-    sizes = js_map(tmp_path, "fieldSizes", stacks)
+    sizes = js_map(run_js, "fieldSizes", stacks)
     for layers, js in zip(stacks, sizes):
         n = js[-1]["size"]
         field = analysis.receptive_field(sequential(layers), (1, 1, n, n))
@@ -119,11 +111,11 @@ FOOTPRINT_STACKS = [
 
 
 @pytest.mark.parametrize("seed", [2, 3])
-def test_js_footprint_is_where_the_input_gradient_is_nonzero(tmp_path, seed):
+def test_js_footprint_is_where_the_input_gradient_is_nonzero(run_js, seed):
     stacks = FOOTPRINT_STACKS + [s for s in random_stacks(300, seed=seed) if analysis_size(s) <= 90][:30]
-    footprints = js_map(tmp_path, "footprint1d", stacks)
-    counts = js_map(tmp_path, "pathCounts1d", stacks)
-    stats = js_map(tmp_path, "footprintStats", stacks)
+    footprints = js_map(run_js, "footprint1d", stacks)
+    counts = js_map(run_js, "pathCounts1d", stacks)
+    stats = js_map(run_js, "footprintStats", stacks)
     for layers, js_offsets, js_counts, js_stats in zip(stacks, footprints, counts, stats):
         n = analysis_size(layers)
         grad = gradient(layers, n + 3)
@@ -142,9 +134,9 @@ def test_js_footprint_is_where_the_input_gradient_is_nonzero(tmp_path, seed):
     assert {s["holes"] > 0 for s in stats} == {True, False}
 
 
-def test_gridding_has_holes_and_hybrid_none(tmp_path):
-    footprints = js_map(tmp_path, "footprint1d", [GRIDDING, HYBRID])
-    stats = js_map(tmp_path, "footprintStats", [GRIDDING, HYBRID])
+def test_gridding_has_holes_and_hybrid_none(run_js):
+    footprints = js_map(run_js, "footprint1d", [GRIDDING, HYBRID])
+    stats = js_map(run_js, "footprintStats", [GRIDDING, HYBRID])
     # Hand-derived: with dilation 2 everywhere only even offsets are reachable.
     assert footprints[0] == list(range(0, 13, 2))
     assert stats[0] == {"size": 13, "read": 49, "holes": 13 * 13 - 49}
@@ -156,10 +148,10 @@ def test_gridding_has_holes_and_hybrid_none(tmp_path):
         assert bool((gradient(layers, n)[:n, :n] == 0).any()) == grid_has_holes
 
 
-def test_js_presets_and_ranges_match_python(tmp_path):
+def test_js_presets_and_ranges_match_python(run_js):
     from cnnlib.widgets import dilated_stack
 
-    js = run_js(tmp_path, "console.log(JSON.stringify({p: w.PRESETS, r: w.RANGES, m: w.MAX_LAYERS}));")
+    js = run_js("dilated_stack", "console.log(JSON.stringify({p: w.PRESETS, r: w.RANGES, m: w.MAX_LAYERS}));")
     assert js["p"] == {"gridding": GRIDDING, "hybrid": HYBRID}
     assert {k: tuple(v) for k, v in js["r"].items()} == dilated_stack.RANGES
     assert js["m"] == dilated_stack.MAX_LAYERS == 6
@@ -179,9 +171,9 @@ INVALID = [
 ]
 
 
-def test_js_flags_what_python_rejects(tmp_path):
+def test_js_flags_what_python_rejects(run_js):
     valid = [GRIDDING, HYBRID, stack([1], [1], [1]), stack([7] * 6, [3] * 6, [8] * 6)]
-    reasons = js_map(tmp_path, "invalidReason", INVALID + valid)
+    reasons = js_map(run_js, "invalidReason", INVALID + valid)
     for layers, reason in zip(INVALID, reasons):
         assert reason, layers
         with pytest.raises((TypeError, ValueError)):

@@ -12,15 +12,6 @@ from cnnlib.layers import SeparableConv2d, SpatiallySeparableConv
 from cnnlib.models import get_model, googlenet, inception, list_models, model_info, xception
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One intra-op thread: on a busy 2-core machine OpenMP's waiting threads
-    slow these small forward passes down several-fold."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def meta(name: str) -> dict:
     return torchvision.models.get_model_weights(name).IMAGENET1K_V1.meta

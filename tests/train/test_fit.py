@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import pytest
 import torch
 from torch import nn
 
-from cnnlib import data, train
+from cnnlib import train
 from cnnlib.models import get_model
-
-
-@pytest.fixture(scope="module")
-def small() -> data.ImageDataset:
-    full = data.load_fashion_mnist()
-    return dataclasses.replace(
-        full,
-        train_images=full.train_images[:3_000],
-        train_labels=full.train_labels[:3_000],
-        test_images=full.test_images[:1_000],
-        test_labels=full.test_labels[:1_000],
-    )
 
 
 def test_device_follows_what_torch_sees():
@@ -63,13 +50,19 @@ def test_fit_lowers_the_loss(small):
     assert "test accuracy" in history.summary()
 
 
-def test_seeded_cpu_runs_are_identical(small):
+def test_seeded_cpu_runs_are_identical(small, fixed_threads):
     def run() -> tuple[train.History, dict[str, torch.Tensor]]:
         torch.manual_seed(3)
         model = get_model("lenet5")
         history = train.fit(
-            model, small, epochs=2, batch_size=100, max_train_samples=2_000, seed=11,
-            device=torch.device("cpu"), progress=False,
+            model,
+            small,
+            epochs=2,
+            batch_size=100,
+            max_train_samples=2_000,
+            seed=11,
+            device=torch.device("cpu"),
+            progress=False,
         )
         return history, model.state_dict()
 
@@ -84,7 +77,14 @@ def test_different_seeds_shuffle_differently(small):
     for seed in (1, 2):
         torch.manual_seed(0)
         histories.append(
-            train.fit(get_model("lenet5"), small, epochs=1, max_train_samples=500, seed=seed, progress=False)
+            train.fit(
+                get_model("lenet5"),
+                small,
+                epochs=1,
+                max_train_samples=500,
+                seed=seed,
+                progress=False,
+            )
         )
     assert histories[0].train_loss != histories[1].train_loss
 

@@ -19,7 +19,7 @@ import yaml
 
 import colab_setup
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 CHAPTER_IDS = [p.stem for p in CHAPTERS]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())

@@ -11,15 +11,6 @@ from cnnlib import analysis
 from cnnlib.models import get_model, list_models, model_info, resnet
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One intra-op thread: these small tensors gain nothing from more, and on a
-    busy 2-core machine OpenMP's waiting threads slow the tests down several-fold."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 TWINS = [
     "resnet18",

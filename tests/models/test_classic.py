@@ -11,15 +11,6 @@ from cnnlib import analysis
 from cnnlib.models import alexnet, get_model, list_models, model_info, nin, vgg
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One intra-op thread: on a busy 2-core machine OpenMP's waiting threads
-    slow these small forward passes down more than they help."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 VGGS = ["vgg11", "vgg13", "vgg16", "vgg19"]
 VGGS_BN = [f"{name}_bn" for name in VGGS]

@@ -5,11 +5,11 @@ conv → channel_shuffle → conv are those torch's gradients reach."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import itertools
 import json
 import random
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,23 +20,15 @@ from cnnlib import analysis
 from cnnlib.layers import channel_shuffle
 from cnnlib.widgets.grouped_conv import GroupedConv, nearest_valid_groups, valid_groups
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "cnnlib" / "widgets" / "grouped_conv.js"
 
 
-def run_js(tmp_path: Path, body: str) -> object:
-    """Import the widget's .js file as an ES module in node, run ``body``, return its printed JSON."""
-    copy = tmp_path / "grouped_conv.mjs"
-    shutil.copy(SOURCE, copy)
-    script = tmp_path / "run.mjs"
-    script.write_text(f"import * as w from {json.dumps(copy.as_uri())};\n{body}\n")
-    result = subprocess.run(["node", str(script)], capture_output=True, text=True, check=True)
-    return json.loads(result.stdout)
 
 
-def js_map(tmp_path: Path, function: str, cases: list) -> list:
+def js_map(run_js: Callable[[str, str], object], function: str, cases: list) -> list:
     """``w.<function>(...case)`` for every case, in node."""
-    return run_js(tmp_path, f"console.log(JSON.stringify({json.dumps(cases)}.map(a => w.{function}(...a))));")
+    return run_js("grouped_conv", f"console.log(JSON.stringify({json.dumps(cases)}.map(a => w.{function}(...a))));")
 
 
 def divisors(n: int) -> list[int]:
@@ -58,8 +50,8 @@ GRID = [
 ]
 
 
-def test_js_weights_agree_with_conv_params(tmp_path):
-    js = js_map(tmp_path, "weights", [(cin, cout, k, g) for cin, cout, k, g, _ in GRID])
+def test_js_weights_agree_with_conv_params(run_js):
+    js = js_map(run_js, "weights", [(cin, cout, k, g) for cin, cout, k, g, _ in GRID])
     expected = [
         python_or_none(analysis.conv_params, cin, cout, k, groups=g, bias=False) for cin, cout, k, g, _ in GRID
     ]
@@ -69,18 +61,18 @@ def test_js_weights_agree_with_conv_params(tmp_path):
     assert analysis.conv_params(8, 16, 3, groups=4) == 3 * 3 * 8 * 16 // 4 + 16
 
 
-def test_js_macs_agree_with_conv_macs(tmp_path):
-    js = js_map(tmp_path, "macs", [(cin, cout, k, g, size) for cin, cout, k, g, size in GRID])
+def test_js_macs_agree_with_conv_macs(run_js):
+    js = js_map(run_js, "macs", [(cin, cout, k, g, size) for cin, cout, k, g, size in GRID])
     expected = [python_or_none(analysis.conv_macs, cin, cout, k, size, groups=g) for cin, cout, k, g, size in GRID]
     assert js == expected
     assert analysis.conv_macs(8, 8, 3, 14, groups=2) == 14 * 14 * 9 * 8 * 8 // 2  # hand-derived
 
 
-def test_js_macs_agree_with_torch_flop_counter(tmp_path):
+def test_js_macs_agree_with_torch_flop_counter(run_js):
     from torch.utils.flop_counter import FlopCounterMode
 
     cases = [(8, 8, 3, 2, 14), (12, 18, 5, 6, 7), (16, 16, 3, 16, 10), (6, 4, 1, 2, 9)]
-    js = js_map(tmp_path, "macs", cases)
+    js = js_map(run_js, "macs", cases)
     for (cin, cout, k, g, size), js_macs in zip(cases, js):
         conv = nn.Conv2d(cin, cout, k, padding=k // 2, groups=g, bias=False)
         with FlopCounterMode(display=False) as counter:
@@ -89,9 +81,9 @@ def test_js_macs_agree_with_torch_flop_counter(tmp_path):
         assert js_macs == conv.weight.numel() * size * size
 
 
-def test_js_valid_groups_are_the_divisors_torch_accepts(tmp_path):
+def test_js_valid_groups_are_the_divisors_torch_accepts(run_js):
     pairs = list(itertools.product(range(1, 33), range(1, 33)))
-    js = js_map(tmp_path, "validGroups", pairs)
+    js = js_map(run_js, "validGroups", pairs)
     for (cin, cout), offered in zip(pairs, js):
         assert offered == sorted(set(divisors(cin)) & set(divisors(cout)))
         assert offered == valid_groups(cin, cout)
@@ -106,9 +98,9 @@ def test_js_valid_groups_are_the_divisors_torch_accepts(tmp_path):
         assert js[pairs.index((cin, cout))] == accepted
 
 
-def test_js_nearest_valid_groups(tmp_path):
+def test_js_nearest_valid_groups(run_js):
     cases = [(cin, cout, g) for cin, cout in itertools.product(range(1, 33), repeat=2) for g in (1, 2, 3, 4, 8, 16, 32)]
-    js = js_map(tmp_path, "nearestValidGroups", cases)
+    js = js_map(run_js, "nearestValidGroups", cases)
     assert js == [nearest_valid_groups(*case) for case in cases]
     for (cin, cout, g), nearest in zip(cases, js):
         allowed = valid_groups(cin, cout)
@@ -147,20 +139,20 @@ CONNECTION_CASES = [
 ]
 
 
-def test_js_connected_is_what_a_grouped_torch_conv_reads(tmp_path):
+def test_js_connected_is_what_a_grouped_torch_conv_reads(run_js):
     torch.manual_seed(0)
-    js = js_map(tmp_path, "connected", CONNECTION_CASES)
+    js = js_map(run_js, "connected", CONNECTION_CASES)
     for (cin, cout, g), matrix in zip(CONNECTION_CASES, js):
         assert matrix == torch_reads(positive_conv(cin, cout, 3, g), cin)
         # Block-diagonal: each output reads C_in/g inputs, each input feeds C_out/g outputs.
         assert all(sum(row) == cin // g for row in matrix)
         assert all(sum(column) == cout // g for column in zip(*matrix))
-    assert js_map(tmp_path, "connected", [(6, 4, 4)]) == [None]
+    assert js_map(run_js, "connected", [(6, 4, 4)]) == [None]
 
 
-def test_js_shuffle_permutation_is_channel_shuffle(tmp_path):
+def test_js_shuffle_permutation_is_channel_shuffle(run_js):
     cases = [(c, g) for c in range(1, 33) for g in divisors(c)]
-    js = js_map(tmp_path, "shufflePermutation", cases)
+    js = js_map(run_js, "shufflePermutation", cases)
     for (c, g), source in zip(cases, js):
         shuffled = channel_shuffle(torch.arange(c).view(1, c, 1, 1), g).view(c).tolist()
         assert source == shuffled
@@ -169,7 +161,7 @@ def test_js_shuffle_permutation_is_channel_shuffle(tmp_path):
             for i in range(per_group):
                 assert source[i * g + j] == j * per_group + i
     assert js[cases.index((6, 2))] == [0, 3, 1, 4, 2, 5]  # hand-derived
-    assert js_map(tmp_path, "shufflePermutation", [(6, 4)]) == [None]
+    assert js_map(run_js, "shufflePermutation", [(6, 4)]) == [None]
 
 
 def torch_reaching_groups(cin: int, cout: int, g: int, shuffle: bool) -> list[list[int]]:
@@ -194,10 +186,10 @@ REACH_CASES = [
 ]
 
 
-def test_js_reaching_groups_match_torch_conv_shuffle_conv(tmp_path):
+def test_js_reaching_groups_match_torch_conv_shuffle_conv(run_js):
     torch.manual_seed(1)
-    js = js_map(tmp_path, "reachingGroups", REACH_CASES)
-    mixed = js_map(tmp_path, "mixedOutputs", REACH_CASES)
+    js = js_map(run_js, "reachingGroups", REACH_CASES)
+    mixed = js_map(run_js, "mixedOutputs", REACH_CASES)
     for (cin, cout, g, shuffle), reach, count in zip(REACH_CASES, js, mixed):
         expected = torch_reaching_groups(cin, cout, g, shuffle)
         assert reach == expected, (cin, cout, g, shuffle)
@@ -212,7 +204,7 @@ def test_js_reaching_groups_match_torch_conv_shuffle_conv(tmp_path):
     assert mixed[case] == 0 and all(len(groups) == 2 for groups in js[case])
 
 
-def test_grouped_conv_python_side(tmp_path):
+def test_grouped_conv_python_side(run_js):
     w = GroupedConv(in_channels=12, out_channels=24, groups=3, kernel_size=5, output_size=7, shuffle=True)
     assert w.param_count == analysis.conv_params(12, 24, 5, groups=3, bias=False) == 5 * 5 * 12 * 24 // 3
     assert w.mac_count == analysis.conv_macs(12, 24, 5, 7, groups=3)
@@ -222,8 +214,8 @@ def test_grouped_conv_python_side(tmp_path):
     assert defaults.output_size == 14 and defaults.shuffle is False
     # Python's reachability (through cnnlib.layers.channel_shuffle) is what the JS draws.
     cases = [(cin, cout, g, s) for cin, cout, g, s in REACH_CASES]
-    js = js_map(tmp_path, "reachingGroups", cases)
-    mixed = js_map(tmp_path, "mixedOutputs", cases)
+    js = js_map(run_js, "reachingGroups", cases)
+    mixed = js_map(run_js, "mixedOutputs", cases)
     for (cin, cout, g, s), reach, count in zip(cases, js, mixed):
         widget = GroupedConv(in_channels=cin, out_channels=cout, groups=g, shuffle=s)
         assert widget.reaching_groups == reach and widget.mixed_outputs == count
