@@ -63,7 +63,9 @@ def non_negative_int(owner: str, name: str, value: object) -> int:
     return value
 
 
-def positive_ints(owner: str, name: str, value: object, length: int | None = None) -> tuple[int, ...]:
+def positive_ints(
+    owner: str, name: str, value: object, length: int | None = None
+) -> tuple[int, ...]:
     """``value`` as a tuple if it is a non-empty sequence of ints ≥ 1 (of ``length``, if given).
 
     Raises:
@@ -82,7 +84,10 @@ def positive_ints(owner: str, name: str, value: object, length: int | None = Non
 
 
 def one_of(owner: str, name: str, value: object, allowed: Sequence[object]) -> object:
-    """``value`` if it is one of ``allowed`` (of the same type: ``True`` is not 1), else ValueError."""
+    """``value`` if it is one of ``allowed``, else ValueError.
+
+    A match must also have the same type: ``True`` is not 1.
+    """
     if not any(value == a and type(value) is type(a) for a in allowed):
         names = [repr(a) for a in allowed]
         choices = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

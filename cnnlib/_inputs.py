@@ -76,7 +76,9 @@ def forward_checked(owner: str, model: nn.Module, x: torch.Tensor) -> object:
         if not first:
             first.append((names.get(module, type(module).__name__), module))
 
-    handles = [m.register_forward_pre_hook(record) for m in model.modules() if isinstance(m, _LAYERS)]
+    handles = [
+        m.register_forward_pre_hook(record) for m in model.modules() if isinstance(m, _LAYERS)
+    ]
     try:
         return model(x)
     except RuntimeError as error:
@@ -105,8 +107,7 @@ def check_num_classes(owner: str, model: nn.Module, outputs: object, num_classes
     if not isinstance(logits, torch.Tensor) or logits.ndim != 2:
         shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
         raise ValueError(
-            f"{owner}: {type(model).__name__} must return logits of shape (N, classes), "
-            f"got {shape}"
+            f"{owner}: {type(model).__name__} must return logits of shape (N, classes), got {shape}"
         )
     if logits.shape[1] != num_classes:
         raise ValueError(

@@ -217,9 +217,7 @@ class Augmentation:
         dev = images.device
         sample = torch.arange(n, device=dev).view(n, 1, 1, 1)
         channel = torch.arange(c, device=dev).view(1, c, 1, 1)
-        return source[
-            sample, channel, rows.to(dev).view(n, 1, h, 1), cols.to(dev).view(n, 1, 1, w)
-        ]
+        return source[sample, channel, rows.to(dev).view(n, 1, h, 1), cols.to(dev).view(n, 1, 1, w)]
 
 
 @dataclass(frozen=True)
@@ -377,7 +375,8 @@ def load_fashion_mnist(
             "To get it, do one of:\n"
             "  * on Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist\n"
             "  * copy train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-            f"t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz into {cache / 'fashion-mnist'} "
+            "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz into "
+            f"{cache / 'fashion-mnist'} "
             "(from https://github.com/zalandoresearch/fashion-mnist)\n"
             "  * connect to the internet and call load_fashion_mnist(download=True)\n"
             "  * set CNNLIB_DATA to a folder that already holds them"
@@ -520,7 +519,9 @@ def _download(url: str, target: Path, md5: str) -> None:
         ):
             length = response.headers.get("Content-Length", "")
             expected = int(length) if length.isdigit() else None
-            progress = tqdm(total=expected, unit="B", unit_scale=True, desc=target.name, leave=False)
+            progress = tqdm(
+                total=expected, unit="B", unit_scale=True, desc=target.name, leave=False
+            )
             with progress as bar:
                 while chunk := response.read(1 << 20):
                     file.write(chunk)
@@ -575,7 +576,9 @@ def load_cifar10(
     if not isinstance(url, str):
         raise TypeError(f"load_cifar10: url must be a str, got {url!r}")
     if not (
-        isinstance(md5, str) and len(md5) == 32 and all(c in "0123456789abcdef" for c in md5.lower())
+        isinstance(md5, str)
+        and len(md5) == 32
+        and all(c in "0123456789abcdef" for c in md5.lower())
     ):
         raise ValueError(f"load_cifar10: md5 must be a string of 32 hex digits, got {md5!r}")
     cache = data_root(root)
@@ -651,7 +654,9 @@ def load_dataset(
         allowed = ", ".join(repr(d) for d in DATASETS)
         raise ValueError(f"load_dataset: name must be one of {allowed}, got {name!r}")
     if fallback not in (None, "fashion-mnist"):
-        raise ValueError(f"load_dataset: fallback must be 'fashion-mnist' or None, got {fallback!r}")
+        raise ValueError(
+            f"load_dataset: fallback must be 'fashion-mnist' or None, got {fallback!r}"
+        )
     if name == "cifar10":
         try:
             return load_cifar10(root, download=download)

@@ -7,7 +7,7 @@ Blocks built from ``nn.Sequential`` keep positional child names (``0``, ``1``,
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -183,8 +183,7 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     n, channels, height, width = x.shape
     if channels % groups:
         raise ValueError(
-            f"channel_shuffle: groups ({groups}) must divide "
-            f"the channels ({channels})"
+            f"channel_shuffle: groups ({groups}) must divide the channels ({channels})"
         )
     x = x.view(n, groups, channels // groups, height, width)
     return x.transpose(1, 2).contiguous().view(n, channels, height, width)
@@ -356,7 +355,9 @@ class DeformableConvBlock(nn.Module):
     initialisation the block computes an ordinary convolution.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1
+    ) -> None:
         super().__init__()
         from torchvision.ops import DeformConv2d
 

@@ -15,7 +15,7 @@ def text_table(rows: list[tuple[str, ...]], right: set[int]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
 
     def line(row: tuple[str, ...]) -> str:
-        cells = zip(row, widths)
+        cells = zip(row, widths, strict=True)
         return "  ".join(
             cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(cells)
         ).rstrip()

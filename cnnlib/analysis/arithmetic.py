@@ -7,11 +7,11 @@ checks them the way PyTorch's layers do (see :mod:`cnnlib.analysis`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Union, overload
+from typing import overload
 
 __all__ = ["IntOrPair", "conv_output_size", "conv_transpose_output_size", "pool_output_size"]
 
-IntOrPair = Union[int, Sequence[int]]
+IntOrPair = int | Sequence[int]
 
 
 def _is_int(value: object) -> bool:
@@ -34,9 +34,7 @@ def _axes(func: str, **args: object) -> tuple[list[tuple[int, ...]], bool]:
     Returns, for every spatial axis, the tuple of the arguments' values on it
     (in the order given), and whether every argument was an int.
     """
-    lengths = {
-        len(v) for v in args.values() if isinstance(v, Sequence) and not isinstance(v, str)
-    }
+    lengths = {len(v) for v in args.values() if isinstance(v, Sequence) and not isinstance(v, str)}
     if len(lengths) > 1:
         raise TypeError(
             f"{func}: per-axis arguments must all have the same length, got "
@@ -50,7 +48,7 @@ def _axes(func: str, **args: object) -> tuple[list[tuple[int, ...]], bool]:
         low = 0 if name.endswith("padding") else 1
         if any(value < low for value in values):
             raise ValueError(f"{func}: {name} must be >= {low}, got {args[name]!r}")
-    return list(zip(*per_axis.values())), all(_is_int(v) for v in args.values())
+    return list(zip(*per_axis.values(), strict=True)), all(_is_int(v) for v in args.values())
 
 
 def _result(per_axis: list[int], all_ints: bool) -> int | tuple[int, ...]:

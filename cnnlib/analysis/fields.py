@@ -140,7 +140,7 @@ class TensorField:
         items += [slice(None)] * (4 - len(items))
         assert self.axes is not None and self.shape is not None
         axes = []
-        for axis, (item, size) in enumerate(zip(items[2:4], self.shape)):
+        for axis, (item, size) in enumerate(zip(items[2:4], self.shape, strict=True)):
             if not isinstance(item, slice) or item.step not in (None, 1):
                 return TensorField(None, shape, problem=f"indexing {index!r} on a spatial axis")
             begin = range(size)[item][0] if len(range(size)[item]) else 0

@@ -138,8 +138,8 @@ def adaptive_pool(op: OpCall, fields: list[TensorField]) -> TensorField:
         return _global(out)
     if out == (1, 1):
         return _global(None)
-    if all(i % o == 0 for i, o in zip(first.shape, out)):
-        h, w = (i // o for i, o in zip(first.shape, out))
+    if all(i % o == 0 for i, o in zip(first.shape, out, strict=True)):
+        h, w = (i // o for i, o in zip(first.shape, out, strict=True))
         return first.through(Window((h, w), (h, w), (0, 0), (1, 1)), out)
     return _problem(out, f"{op.name} from {first.shape} to {out} uses windows of unequal size")
 

@@ -29,11 +29,12 @@ BlockFactory = Callable[[int, int, int], nn.Module]
 
 
 def scale_channels(channels: int, width_multiplier: float, *, divisor: int = 1) -> int:
-    """``channels * width_multiplier`` rounded to the nearest multiple of ``divisor`` (≥ ``divisor``).
+    """``channels * width_multiplier`` rounded to a multiple of ``divisor``.
 
-    Unchanged at 1.0 when ``divisor`` divides ``channels``. Use ``divisor=g``
-    for the channels of a convolution in ``g`` groups, or 2 where a block
-    splits its channels in halves.
+    The nearest multiple, and at least ``divisor``. Unchanged at 1.0 when
+    ``divisor`` divides ``channels``. Use ``divisor=g`` for the channels of a
+    convolution in ``g`` groups, or 2 where a block splits its channels in
+    halves.
     """
     return divisor * max(1, round(channels * width_multiplier / divisor))
 

@@ -59,7 +59,9 @@ class ConvSpec:
 
 def _check_layers(layers: object) -> None:
     if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence) or not layers:
-        raise ValueError(f"AlexNet: layers must be a non-empty sequence of ConvSpec, got {layers!r}")
+        raise ValueError(
+            f"AlexNet: layers must be a non-empty sequence of ConvSpec, got {layers!r}"
+        )
     for spec in layers:
         if not isinstance(spec, ConvSpec):
             raise TypeError(f"AlexNet: layers must hold ConvSpec instances, got {spec!r}")

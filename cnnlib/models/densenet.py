@@ -81,8 +81,9 @@ class DenseLayer(nn.Module):
 
 
 class DenseBlock(nn.Module):
-    """``num_layers`` dense layers; the output has ``in_channels + num_layers * growth_rate`` channels.
+    """``num_layers`` dense layers, whose outputs are concatenated to the input.
 
+    The output has ``in_channels + num_layers * growth_rate`` channels.
     Layer ``j`` (``denselayer{j}``, from 1) reads ``in_channels + (j - 1) * growth_rate``
     channels: the block input and the outputs of layers ``1 … j - 1``.
     """
@@ -97,7 +98,9 @@ class DenseBlock(nn.Module):
     ) -> None:
         super().__init__()
         for j in range(num_layers):
-            layer = DenseLayer(in_channels + j * growth_rate, growth_rate, bn_size, memory_efficient)
+            layer = DenseLayer(
+                in_channels + j * growth_rate, growth_rate, bn_size, memory_efficient
+            )
             self.add_module(f"denselayer{j + 1}", layer)
         self.out_channels = in_channels + num_layers * growth_rate
 

@@ -42,6 +42,7 @@ __all__ = [
     "googlenet",
 ]
 
+
 class Inception(nn.Module):
     """The Inception module of Figure 2(b): four parallel branches, concatenated.
 

@@ -180,7 +180,12 @@ class HighwayNetwork(ImageClassifier):
     ) -> None:
         one_of("HighwayNetwork", "kind", kind, ("fc", "conv"))
         positive_ints("HighwayNetwork", "widths", widths)
-        positive_ints("HighwayNetwork", "depths", depths, length=len(widths))
+        positive_ints("HighwayNetwork", "depths", depths)
+        if len(depths) != len(widths):
+            raise ValueError(
+                "HighwayNetwork: widths and depths must have the same length, "
+                f"got {widths!r} and {depths!r}"
+            )
         positive_int("HighwayNetwork", "image_size", image_size)
         _check_gate_bias("HighwayNetwork", gate_bias)
         boolean("HighwayNetwork", "gated", gated)
@@ -198,7 +203,7 @@ class HighwayNetwork(ImageClassifier):
         else:
             self.stem = plain(in_channels, sizes[0])
         stages = []
-        for i, (size, depth) in enumerate(zip(sizes, depths)):
+        for i, (size, depth) in enumerate(zip(sizes, depths, strict=True)):
             layers: list[nn.Module] = []
             if i > 0:
                 if kind == "conv":

@@ -40,8 +40,8 @@ Residual Connections on Learning", is :class:`InceptionResNetA`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Callable, Literal, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, NamedTuple
 
 import torch
 from torch import nn

@@ -164,8 +164,9 @@ class InvertedResidual(nn.Module):
 
 
 class MobileNetV2(ImageClassifier):
-    """MobileNetV2 (Sandler et al., 2018, Table 2): stem, 17 inverted residuals, 1x1 conv, classifier.
+    """MobileNetV2 (Sandler et al., 2018, Table 2).
 
+    A stem, 17 inverted residuals, a 1x1 conv and a classifier:
     ``features.0`` is a 3x3 stride-2 conv-BN-ReLU6 with 32 channels,
     ``features.1`` … ``features.17`` the :class:`InvertedResidual` blocks of
     :data:`V2_STAGES`, ``features.18`` a 1x1 conv-BN-ReLU6 to 1280 channels;
@@ -227,7 +228,9 @@ class MobileNetV2(ImageClassifier):
         last_channels = make_divisible(V2_LAST_CHANNELS * max(1.0, alpha), 8)
         layers.append(ConvBNAct(channels, last_channels, 1, activation=nn.ReLU6))
         self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(last_channels, num_classes))
+        self.classifier = nn.Sequential(
+            nn.Dropout(p=dropout), nn.Linear(last_channels, num_classes)
+        )
         init_he(self, linear_std=0.01)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

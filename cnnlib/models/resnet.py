@@ -223,7 +223,9 @@ def _check(
     one_of("ResNet", "attention", attention, (None, "se", "cbam"))
     one_of("ResNet", "stride_in", stride_in, ("3x3", "1x1"))
     if block == "basic" and stride_in != "3x3":
-        raise ValueError("ResNet: stride_in='1x1' needs block='bottleneck' (a basic block has no 1x1)")
+        raise ValueError(
+            "ResNet: stride_in='1x1' needs block='bottleneck' (a basic block has no 1x1)"
+        )
     boolean("ResNet", "zero_init_residual", zero_init_residual)
     boolean("ResNet", "residual", residual)
     flags = replace_stride_with_dilation
@@ -236,7 +238,6 @@ def _check(
             f"ResNet: replace_stride_with_dilation must be {len(layers) - 1} bools (one per "
             f"stage after the first), got {flags!r}"
         )
-
 
 
 class ResNet(ImageClassifier):

@@ -74,7 +74,9 @@ def _check_form(func: str, form: object) -> Form:
     return form  # type: ignore[return-value]
 
 
-def _layers(in_channels: int, width: int, depth: int, groups: int = 1) -> list[tuple[str, nn.Module]]:
+def _layers(
+    in_channels: int, width: int, depth: int, groups: int = 1
+) -> list[tuple[str, nn.Module]]:
     """The layers before the last convolution: (conv, BN) pairs, ReLU after each BN.
 
     Depth 3: 1x1 (in → width), 3x3 (width → width, ``groups``); depth 2: 3x3 (in → width).

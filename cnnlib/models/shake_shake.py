@@ -230,7 +230,7 @@ def _check(depth: object, base_width: object, modes: tuple[object, object, objec
         )
     for name, value, allowed in zip(("forward", "backward", "level"), modes,
                                     (get_args(ForwardMode), get_args(BackwardMode),
-                                     get_args(Level))):  # fmt: skip
+                                     get_args(Level)), strict=True):  # fmt: skip
         one_of("ShakeShakeResNet", name, value, allowed)
 
 

@@ -55,9 +55,14 @@ STAGE_REPEATS = (4, 8, 4)  # units of stages 2, 3, 4, in both versions
 
 
 def _stem(in_channels: int, out_channels: int, small_input: bool) -> tuple[nn.Module, nn.Module]:
-    """The 3x3 stride-2 conv-BN-ReLU and 3x3 stride-2 max-pool (stride 1 and no pool for small inputs)."""
+    """The 3x3 stride-2 conv-BN-ReLU and 3x3 stride-2 max-pool of the stem.
+
+    For small inputs the conv has stride 1 and there is no pool.
+    """
     conv = ConvBNAct(in_channels, out_channels, 3, stride=1 if small_input else 2)
-    pool: nn.Module = nn.Identity() if small_input else nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+    pool: nn.Module = (
+        nn.Identity() if small_input else nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+    )
     return conv, pool
 
 
@@ -127,14 +132,20 @@ class ShuffleUnitV1(nn.Module):
                     f"ShuffleUnitV1: groups={g} must divide the {what} ({channels}); "
                     f"got in_channels={in_channels}, out_channels={out_channels}, stride={stride}"
                 )
-        self.conv1 = nn.Conv2d(in_channels, bottleneck, kernel_size=1, groups=first_groups, bias=False)
+        self.conv1 = nn.Conv2d(
+            in_channels, bottleneck, kernel_size=1, groups=first_groups, bias=False
+        )
         self.bn1 = nn.BatchNorm2d(bottleneck)
         self.relu = nn.ReLU(inplace=True)
-        self.shuffle: nn.Module = ChannelShuffle(groups) if groups > 1 and shuffle else nn.Identity()
+        self.shuffle: nn.Module = (
+            ChannelShuffle(groups) if groups > 1 and shuffle else nn.Identity()
+        )
         self.conv2 = nn.Conv2d(bottleneck, bottleneck, kernel_size=3, stride=stride, padding=1,
                                groups=bottleneck, bias=False)  # fmt: skip
         self.bn2 = nn.BatchNorm2d(bottleneck)
-        self.conv3 = nn.Conv2d(bottleneck, branch_channels, kernel_size=1, groups=groups, bias=False)
+        self.conv3 = nn.Conv2d(
+            bottleneck, branch_channels, kernel_size=1, groups=groups, bias=False
+        )
         self.bn3 = nn.BatchNorm2d(branch_channels)
         self.shortcut = nn.AvgPool2d(kernel_size=3, stride=2, padding=1) if stride == 2 else None
 
@@ -213,13 +224,19 @@ class ShuffleNetV1(ImageClassifier):
         small_input: bool = False,
         width_multiplier: float = 1.0,
     ) -> None:
-        if not isinstance(groups, int) or isinstance(groups, bool) or groups not in V1_STAGE_CHANNELS:
+        if (
+            not isinstance(groups, int)
+            or isinstance(groups, bool)
+            or groups not in V1_STAGE_CHANNELS
+        ):
             raise ValueError(
                 f"ShuffleNetV1: groups must be one of {sorted(V1_STAGE_CHANNELS)}, got {groups!r}"
             )
         boolean("ShuffleNetV1", "shuffle", shuffle)
         super().__init__(num_classes, in_channels, small_input, width_multiplier)
-        scale = positive_number("ShuffleNetV1", "scale_factor", scale_factor) * self.width_multiplier
+        scale = (
+            positive_number("ShuffleNetV1", "scale_factor", scale_factor) * self.width_multiplier
+        )
 
         if stem_channels is None:
             channels = make_divisible(V1_STEM_CHANNELS * scale, groups)
@@ -357,7 +374,9 @@ class ShuffleNetV2(ImageClassifier):
 
         channels = self.scale(stem)
         self.conv1, self.maxpool = _stem(in_channels, channels, small_input)
-        for i, (repeats, stage_width) in enumerate(zip(stages_repeats, stage_channels)):
+        for i, (repeats, stage_width) in enumerate(
+            zip(stages_repeats, stage_channels, strict=True)
+        ):
             out_channels = self.scale(stage_width, divisor=2)
             units = [ShuffleUnitV2(channels, out_channels, 2)]
             units += [ShuffleUnitV2(out_channels, out_channels, 1) for _ in range(repeats - 1)]
@@ -382,12 +401,12 @@ V2_VARIANTS: dict[str, dict[str, object]] = {
 
 @register_model
 def shufflenet_v1(**kwargs: Any) -> ShuffleNetV1:
-    """ShuffleNet 1x with g = 3 (Zhang et al., 2018): 1,865,728 parameters, 137.46 M MACs at 224x224.
+    """ShuffleNet 1x with g = 3 (Zhang et al., 2018).
 
-    Table 1 gives 137 M (without the classifier: 136.50 M here). ``groups``
-    (1, 2, 3, 4, 8), ``scale_factor`` (the paper's 0.25, 0.5, 1, 1.5, 2),
-    ``stem_channels`` and ``shuffle`` select the paper's other models; see
-    :class:`ShuffleNetV1`.
+    1,865,728 parameters, 137.46 M MACs at 224x224. Table 1 gives 137 M
+    (without the classifier: 136.50 M here). ``groups`` (1, 2, 3, 4, 8),
+    ``scale_factor`` (the paper's 0.25, 0.5, 1, 1.5, 2), ``stem_channels``
+    and ``shuffle`` select the paper's other models; see :class:`ShuffleNetV1`.
     """
     return ShuffleNetV1(**kwargs)
 

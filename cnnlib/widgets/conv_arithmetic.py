@@ -57,7 +57,9 @@ class ConvArithmetic(anywidget.AnyWidget):
     padding = traitlets.Int(0).tag(sync=True)
     dilation = traitlets.Int(1).tag(sync=True)
     #: The output unit (row, column) whose taps are highlighted.
-    selected = traitlets.List(traitlets.Int(), default_value=[0, 0], minlen=2, maxlen=2).tag(sync=True)
+    selected = traitlets.List(traitlets.Int(), default_value=[0, 0], minlen=2, maxlen=2).tag(
+        sync=True
+    )
 
     def __init__(
         self,
@@ -68,7 +70,9 @@ class ConvArithmetic(anywidget.AnyWidget):
         padding: int = 0,
         dilation: int = 1,
     ) -> None:
-        settings = dict(size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
+        settings = dict(
+            size=size, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation
+        )
         for name, value in settings.items():
             check_range("ConvArithmetic", name, value, RANGES)
         super().__init__(**settings)
@@ -77,6 +81,8 @@ class ConvArithmetic(anywidget.AnyWidget):
     def output_size(self) -> int | None:
         """What the widget shows: :func:`cnnlib.analysis.conv_output_size`, or None if invalid."""
         try:
-            return conv_output_size(self.size, self.kernel_size, self.stride, self.padding, self.dilation)
+            return conv_output_size(
+                self.size, self.kernel_size, self.stride, self.padding, self.dilation
+            )
         except ValueError:
             return None

@@ -38,16 +38,27 @@ def check_layers(widget: str, layers: object) -> list[dict[str, int]]:
     if not isinstance(layers, (list, tuple)):
         raise TypeError(f"{widget}: layers must be a list of dicts, got {layers!r}")
     if not 1 <= len(layers) <= MAX_LAYERS:
-        raise ValueError(f"{widget}: layers must hold between 1 and {MAX_LAYERS} layers, got {len(layers)}")
+        raise ValueError(
+            f"{widget}: layers must hold between 1 and {MAX_LAYERS} layers, got {len(layers)}"
+        )
     checked = []
     for i, layer in enumerate(layers):
         if not isinstance(layer, dict):
-            raise TypeError(f"{widget}: layers[{i}] must be a dict with keys kernel, stride, dilation, got {layer!r}")
+            raise TypeError(
+                f"{widget}: layers[{i}] must be a dict with keys kernel, stride, dilation, "
+                f"got {layer!r}"
+            )
         if set(layer) != set(RANGES):
             raise ValueError(
-                f"{widget}: layers[{i}] must have exactly the keys kernel, stride, dilation, got {sorted(layer)}"
+                f"{widget}: layers[{i}] must have exactly the keys kernel, stride, dilation, "
+                f"got {sorted(layer)}"
             )
-        checked.append({key: check_range(widget, f"layers[{i}].{key}", layer[key], _ranges(i)) for key in RANGES})
+        checked.append(
+            {
+                key: check_range(widget, f"layers[{i}].{key}", layer[key], _ranges(i))
+                for key in RANGES
+            }
+        )
     return checked
 
 
@@ -59,8 +70,16 @@ def layers_module(layers: Sequence[dict[str, int]], device: str = "cpu") -> nn.S
     """The stack as one-channel ``nn.Conv2d`` layers without padding or bias."""
     return nn.Sequential(
         *(
-            nn.Conv2d(1, 1, l["kernel"], stride=l["stride"], dilation=l["dilation"], bias=False, device=device)
-            for l in layers
+            nn.Conv2d(
+                1,
+                1,
+                layer["kernel"],
+                stride=layer["stride"],
+                dilation=layer["dilation"],
+                bias=False,
+                device=device,
+            )
+            for layer in layers
         )
     )
 
@@ -73,9 +92,11 @@ def footprint_1d(layers: Sequence[dict[str, int]]) -> list[int]:
     2-D footprint is this set along rows times this set along columns.
     """
     offsets, jump = {0}, 1
-    for l in layers:
-        offsets = {o + t * l["dilation"] * jump for o in offsets for t in range(l["kernel"])}
-        jump *= l["stride"]
+    for layer in layers:
+        offsets = {
+            o + t * layer["dilation"] * jump for o in offsets for t in range(layer["kernel"])
+        }
+        jump *= layer["stride"]
     return sorted(offsets)
 
 
@@ -111,15 +132,18 @@ class DilatedStack(anywidget.AnyWidget):
 
     @property
     def field_sizes(self) -> list[tuple[int, int]] | None:
-        """``(size, effective stride)`` after each layer, from :func:`cnnlib.analysis.receptive_field`.
+        """``(size, effective stride)`` after each layer.
 
-        None when the layers (as edited in the widget) are invalid.
+        From :func:`cnnlib.analysis.receptive_field`; None when the layers (as
+        edited in the widget) are invalid.
         """
         layers = self._valid_layers()
         if layers is None:
             return None
         # On the meta device: no arithmetic, so an input that fits the widest stack costs nothing.
-        rows = receptive_field(layers_module(layers, device="meta"), (1, 1, MAX_FIELD, MAX_FIELD)).rows
+        rows = receptive_field(
+            layers_module(layers, device="meta"), (1, 1, MAX_FIELD, MAX_FIELD)
+        ).rows
         return [(row.size[0], row.effective_stride[0]) for row in rows]
 
     @property

@@ -26,7 +26,11 @@ RANGES: dict[str, tuple[int, int]] = {
 
 def valid_groups(in_channels: int, out_channels: int) -> list[int]:
     """Numbers of groups that divide both channel counts, ascending (what the widget offers)."""
-    return [g for g in range(1, min(in_channels, out_channels) + 1) if in_channels % g == 0 and out_channels % g == 0]
+    return [
+        g
+        for g in range(1, min(in_channels, out_channels) + 1)
+        if in_channels % g == 0 and out_channels % g == 0
+    ]
 
 
 def nearest_valid_groups(in_channels: int, out_channels: int, groups: int) -> int:
@@ -83,7 +87,10 @@ class GroupedConv(anywidget.AnyWidget):
         shuffle: bool = False,
     ) -> None:
         settings = dict(
-            in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size, output_size=output_size
+            in_channels=in_channels,
+            out_channels=out_channels,
+            kernel_size=kernel_size,
+            output_size=output_size,
         )
         for name, value in settings.items():
             check_range("GroupedConv", name, value, RANGES)
@@ -107,21 +114,39 @@ class GroupedConv(anywidget.AnyWidget):
             self.groups = nearest_valid_groups(self.in_channels, self.out_channels, self.groups)
 
     def _valid(self) -> bool:
-        return self.groups >= 1 and self.in_channels % self.groups == 0 and self.out_channels % self.groups == 0
+        return (
+            self.groups >= 1
+            and self.in_channels % self.groups == 0
+            and self.out_channels % self.groups == 0
+        )
 
     @property
     def param_count(self) -> int | None:
-        """Weights the widget shows (bias excluded): :func:`cnnlib.analysis.conv_params`, or None if invalid."""
+        """Weights the widget shows (bias excluded), or None if the settings are invalid.
+
+        Computed by :func:`cnnlib.analysis.conv_params`.
+        """
         if not self._valid():
             return None
-        return conv_params(self.in_channels, self.out_channels, self.kernel_size, groups=self.groups, bias=False)
+        return conv_params(
+            self.in_channels, self.out_channels, self.kernel_size, groups=self.groups, bias=False
+        )
 
     @property
     def mac_count(self) -> int | None:
-        """MACs the widget shows: :func:`cnnlib.analysis.conv_macs` at ``output_size``, or None if invalid."""
+        """MACs the widget shows, or None if the settings are invalid.
+
+        Computed by :func:`cnnlib.analysis.conv_macs` at ``output_size``.
+        """
         if not self._valid():
             return None
-        return conv_macs(self.in_channels, self.out_channels, self.kernel_size, self.output_size, groups=self.groups)
+        return conv_macs(
+            self.in_channels,
+            self.out_channels,
+            self.kernel_size,
+            self.output_size,
+            groups=self.groups,
+        )
 
     @property
     def reaching_groups(self) -> list[list[int]] | None:
@@ -139,11 +164,17 @@ class GroupedConv(anywidget.AnyWidget):
             carried = channel_shuffle(carried.view(1, c_out, 1, 1), g).view(c_out)
         per_group = c_out // g
         # Output o of the second convolution reads the channels of its own group.
-        windows = [carried[(o // per_group) * per_group : (o // per_group + 1) * per_group] for o in range(c_out)]
+        windows = [
+            carried[(o // per_group) * per_group : (o // per_group + 1) * per_group]
+            for o in range(c_out)
+        ]
         return [sorted(set(window.tolist())) for window in windows]
 
     @property
     def mixed_outputs(self) -> int | None:
-        """How many final outputs receive information from every input group (the widget's count)."""
+        """How many final outputs receive information from every input group.
+
+        This is the count the widget shows; None if the settings are invalid.
+        """
         reach = self.reaching_groups
         return None if reach is None else sum(len(groups) == self.groups for groups in reach)

@@ -190,10 +190,18 @@ class ModelReceptiveField(anywidget.AnyWidget):
             module, model_name = model, type(model).__name__
             default_channels, default_size = None, DEFAULT_IMAGE_SIZE
         else:
-            raise TypeError(f"{WIDGET}: model must be a model name (str) or a torch.nn.Module, got {model!r}")
-        size = default_size if image_size is None else check_range(WIDGET, "image_size", image_size, RANGES)
+            raise TypeError(
+                f"{WIDGET}: model must be a model name (str) or a torch.nn.Module, got {model!r}"
+            )
+        size = (
+            default_size
+            if image_size is None
+            else check_range(WIDGET, "image_size", image_size, RANGES)
+        )
         if in_channels is None:
-            in_channels = default_channels if default_channels is not None else _input_channels(module)
+            in_channels = (
+                default_channels if default_channels is not None else _input_channels(module)
+            )
         elif not isinstance(in_channels, int) or isinstance(in_channels, bool) or in_channels < 1:
             raise ValueError(f"{WIDGET}: in_channels must be a positive int, got {in_channels!r}")
         if not isinstance(image, str):
@@ -210,7 +218,9 @@ class ModelReceptiveField(anywidget.AnyWidget):
         try:
             table = _layer_table(traced)
         except ValueError as error:
-            raise ValueError(f"{WIDGET}: cannot show the receptive fields of {model_name}: {error}") from error
+            raise ValueError(
+                f"{WIDGET}: cannot show the receptive fields of {model_name}: {error}"
+            ) from error
         index = self._layer_index(layer, table)
         chosen = table[index]
         if unit is None:
@@ -223,8 +233,8 @@ class ModelReceptiveField(anywidget.AnyWidget):
             raise TypeError(f"{WIDGET}: unit must be a (row, col) pair of ints, got {unit!r}")
         if not (0 <= unit[0] < chosen["out_h"] and 0 <= unit[1] < chosen["out_w"]):  # type: ignore[operator]
             raise ValueError(
-                f"{WIDGET}: unit must lie on the {chosen['out_h']}x{chosen['out_w']} feature map of "
-                f"{chosen['name']}, got {tuple(unit)}"
+                f"{WIDGET}: unit must lie on the {chosen['out_h']}x{chosen['out_w']} feature map "
+                f"of {chosen['name']}, got {tuple(unit)}"
             )
         super().__init__(
             model_name=model_name, image_size=size, image=image, image_url=image_url,
@@ -239,11 +249,14 @@ class ModelReceptiveField(anywidget.AnyWidget):
             matches = [i for i, row in enumerate(table) if row["name"] == layer]
             if not matches:
                 raise ValueError(
-                    f"{WIDGET}: layer {layer!r} is not one of the layers shown: {[row['name'] for row in table]}"
+                    f"{WIDGET}: layer {layer!r} is not one of the layers shown: "
+                    f"{[row['name'] for row in table]}"
                 )
             return matches[-1]
         if not isinstance(layer, int) or isinstance(layer, bool):
-            raise TypeError(f"{WIDGET}: layer must be an int index, a layer name or None, got {layer!r}")
+            raise TypeError(
+                f"{WIDGET}: layer must be an int index, a layer name or None, got {layer!r}"
+            )
         if not -len(table) <= layer < len(table):
             raise ValueError(f"{WIDGET}: layer must be between 0 and {len(table) - 1}, got {layer}")
         return layer % len(table)
@@ -251,7 +264,9 @@ class ModelReceptiveField(anywidget.AnyWidget):
     @traitlets.validate("image")
     def _check_image(self, proposal: dict) -> str:
         if proposal["value"] not in IMAGES:
-            raise ValueError(f"{WIDGET}: image must be one of {list(IMAGES)}, got {proposal['value']!r}")
+            raise ValueError(
+                f"{WIDGET}: image must be one of {list(IMAGES)}, got {proposal['value']!r}"
+            )
         return proposal["value"]
 
     @traitlets.observe("image")
@@ -276,7 +291,10 @@ class ModelReceptiveField(anywidget.AnyWidget):
 
     @property
     def field(self) -> tuple[int, int, int, int]:
-        """The drawn field of the selected unit: ``(top, left, bottom, right)``, inclusive input pixels."""
+        """The drawn field of the selected unit.
+
+        ``(top, left, bottom, right)``, in input pixels, all inclusive.
+        """
         axis_h, axis_w = self._axes()
         row, col = self.selected_unit
         (top, bottom), (left, right) = field_span(row, axis_h), field_span(col, axis_w)

@@ -104,7 +104,10 @@ def test_memory_access_cost_equal_channels_minimise_it():
     # ShuffleNet V2, guideline G1: for fixed FLOPs (h*w*c1*c2), MAC is smallest when c1 == c2.
     h = w = 8
     flops_fixed = [(32, 32), (16, 64), (8, 128)]
-    costs = [analysis.memory_access_cost(nn.Conv2d(a, b, 1, bias=False), (1, a, h, w)).total for a, b in flops_fixed]
+    costs = [
+        analysis.memory_access_cost(nn.Conv2d(a, b, 1, bias=False), (1, a, h, w)).total
+        for a, b in flops_fixed
+    ]
     assert costs == sorted(costs) and costs[0] < costs[1] < costs[2]
 
 
@@ -167,5 +170,6 @@ def test_deformable_convolution_is_counted_like_a_convolution():
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return self.conv(x, self.offset(x))
 
-    # Offsets: 8x8 outputs x 18 channels x 9 x 4; deformable: 8x8 x 6 x 9 x 4 (sampling is element-wise).
+    # Offsets: 8x8 outputs x 18 channels x 9 x 4; deformable: 8x8 x 6 x 9 x 4 (sampling is
+    # element-wise).
     assert analysis.count_macs(Deformable(), (1, 4, 8, 8)) == 64 * 18 * 36 + 64 * 6 * 36

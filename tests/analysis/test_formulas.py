@@ -45,7 +45,10 @@ class TestConvOutputSize:
         assert analysis.conv_output_size(*args) == expected
 
     def test_pairs_per_axis(self):
-        assert analysis.conv_output_size((28, 32), (5, 3), stride=(1, 2), padding=(2, 1)) == (28, 16)
+        assert analysis.conv_output_size((28, 32), (5, 3), stride=(1, 2), padding=(2, 1)) == (
+            28,
+            16,
+        )
         assert analysis.conv_output_size((10, 12), 3) == (8, 10)
 
     def test_random_configurations_against_torch(self):
@@ -65,7 +68,9 @@ class TestConvOutputSize:
                     analysis.conv_output_size(size, kernel, stride, padding, dilation)
             else:
                 valid += 1
-                assert analysis.conv_output_size(size, kernel, stride, padding, dilation) == expected
+                assert (
+                    analysis.conv_output_size(size, kernel, stride, padding, dilation) == expected
+                )
         # Both kinds of configuration were exercised.
         assert valid > 300 and invalid > 150
 
@@ -90,7 +95,11 @@ class TestConvOutputSize:
 
     @pytest.mark.parametrize(
         "kwargs",
-        [dict(size=5.0, kernel_size=3), dict(size=5, kernel_size=True), dict(size=(5, 5), kernel_size=(3, 3, 3))],
+        [
+            dict(size=5.0, kernel_size=3),
+            dict(size=5, kernel_size=True),
+            dict(size=(5, 5), kernel_size=(3, 3, 3)),
+        ],
     )
     def test_malformed_arguments(self, kwargs):
         with pytest.raises(TypeError):
@@ -100,7 +109,9 @@ class TestConvOutputSize:
 class TestTransposedAndPoolingSizes:
     def test_transposed_hand_derivations(self):
         # o = (i - 1)s - 2p + d(k - 1) + output_padding + 1
-        assert analysis.conv_transpose_output_size(7, 4, stride=2, padding=1) == 14  # DCGAN upsampling
+        assert (
+            analysis.conv_transpose_output_size(7, 4, stride=2, padding=1) == 14
+        )  # DCGAN upsampling
         assert analysis.conv_transpose_output_size(3, 3, 2, 1, 1) == 6
         assert analysis.conv_transpose_output_size((3, 5), (3, 1), stride=(2, 1)) == (7, 5)
 
@@ -113,7 +124,9 @@ class TestTransposedAndPoolingSizes:
             output_padding, dilation = rng.randint(0, 3), rng.randint(1, 3)
             args = (size, kernel, stride, padding, output_padding, dilation)
             try:
-                layer = nn.ConvTranspose2d(1, 1, kernel, stride, padding, output_padding, dilation=dilation)
+                layer = nn.ConvTranspose2d(
+                    1, 1, kernel, stride, padding, output_padding, dilation=dilation
+                )
                 expected = layer(torch.zeros(1, 1, size, size)).shape[-1]
                 assert expected > 0  # an empty output counts as invalid (see below)
             except (RuntimeError, AssertionError):
@@ -156,10 +169,17 @@ class TestTransposedAndPoolingSizes:
         assert valid > 300 and invalid > 150
 
     def test_pool_matches_avg_pool(self):
-        for size, kernel, stride, padding, ceil_mode in [(7, 3, 2, 1, True), (9, 2, 2, 0, False), (10, 3, 3, 1, True)]:
+        for size, kernel, stride, padding, ceil_mode in [
+            (7, 3, 2, 1, True),
+            (9, 2, 2, 0, False),
+            (10, 3, 3, 1, True),
+        ]:
             pool = nn.AvgPool2d(kernel, stride, padding, ceil_mode=ceil_mode)
             expected = pool(torch.zeros(1, 1, size, size)).shape[-1]
-            assert analysis.pool_output_size(size, kernel, stride, padding, ceil_mode=ceil_mode) == expected
+            assert (
+                analysis.pool_output_size(size, kernel, stride, padding, ceil_mode=ceil_mode)
+                == expected
+            )
 
     def test_pool_argument_errors(self):
         with pytest.raises(ValueError, match="padding must be at most half"):
@@ -211,7 +231,9 @@ class TestClosedForms:
 
 class TestCounts:
     def test_count_params_against_torch(self):
-        model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Flatten(), nn.Linear(8 * 6 * 6, 5))
+        model = nn.Sequential(
+            nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Flatten(), nn.Linear(8 * 6 * 6, 5)
+        )
         assert analysis.count_params(model) == sum(p.numel() for p in model.parameters())
         # By hand: conv 3*3*3*8 + 8, batch norm 2*8, linear 288*5 + 5.
         assert analysis.count_params(model) == 224 + 16 + 1445
@@ -226,10 +248,16 @@ class TestCounts:
     @pytest.mark.parametrize(
         "model, shape",
         [
-            (nn.Conv2d(4, 8, (3, 5), stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2), (2, 4, 17, 13)),
+            (
+                nn.Conv2d(4, 8, (3, 5), stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2),
+                (2, 4, 17, 13),
+            ),
             (nn.Conv2d(16, 16, 3, padding=1, groups=16), (1, 16, 9, 9)),
             (nn.Conv1d(6, 9, 4, stride=2, groups=3), (3, 6, 20)),
-            (nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2), (2, 4, 7, 5)),
+            (
+                nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
+                (2, 4, 7, 5),
+            ),
             (nn.Linear(7, 3), (5, 4, 7)),
             (
                 nn.Sequential(

@@ -45,7 +45,9 @@ def test_strided_network_by_hand():
 
 
 def test_asymmetric_kernels_are_per_axis():
-    model = nn.Sequential(nn.Conv2d(1, 1, (1, 7), padding=(0, 3)), nn.Conv2d(1, 1, (7, 1), padding=(3, 0)))
+    model = nn.Sequential(
+        nn.Conv2d(1, 1, (1, 7), padding=(0, 3)), nn.Conv2d(1, 1, (7, 1), padding=(3, 0))
+    )
     assert analysis.receptive_field(model, (1, 1, 20, 20), layer="0").size == (1, 7)
     assert analysis.receptive_field(model, (1, 1, 20, 20)).size == 7
 
@@ -60,7 +62,9 @@ class Residual(nn.Module):
 
 
 def test_residual_union_and_alignment():
-    aligned = analysis.receptive_field(nn.Sequential(nn.Conv2d(2, 2, 3, padding=1), Residual(3, 1)), (1, 2, 16, 16))
+    aligned = analysis.receptive_field(
+        nn.Sequential(nn.Conv2d(2, 2, 3, padding=1), Residual(3, 1)), (1, 2, 16, 16)
+    )
     # Identity path: 3; conv path: 5; the union of centred fields is 5.
     assert aligned.rows[-1].name == "1.conv" and aligned.size == 5
     # A 2x2 conv with padding 1 is off-centre: its field is not centred on the identity's.
@@ -88,7 +92,9 @@ def test_concatenation_and_channel_shuffle_take_the_widest_path():
 
 
 def test_global_pooling_stops_the_field_and_selects_its_input():
-    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    model = nn.Sequential(
+        nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2)
+    )
     rf = analysis.receptive_field(model, (1, 3, 9, 9))
     assert rf.layer == "1 (input)" and rf.size == 3
     with pytest.raises(ValueError, match="no spatial extent"):
@@ -98,14 +104,18 @@ def test_global_pooling_stops_the_field_and_selects_its_input():
 def test_squeeze_excitation_gate_is_global_context_not_extent():
     from cnnlib.layers import SqueezeExcite
 
-    model = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1), SqueezeExcite(16, reduction=4), nn.Conv2d(16, 4, 1))
+    model = nn.Sequential(
+        nn.Conv2d(16, 16, 3, padding=1), SqueezeExcite(16, reduction=4), nn.Conv2d(16, 4, 1)
+    )
     rf = analysis.receptive_field(model, (1, 16, 8, 8))
     assert rf.layer == "2" and rf.size == 3 and rf.rows[-1].global_context
 
 
 def test_unsupported_operations_are_errors():
     with pytest.raises(ValueError, match="transposed"):
-        analysis.receptive_field(nn.Sequential(nn.ConvTranspose2d(1, 1, 3), nn.Conv2d(1, 1, 1)), (1, 1, 8, 8))
+        analysis.receptive_field(
+            nn.Sequential(nn.ConvTranspose2d(1, 1, 3), nn.Conv2d(1, 1, 1)), (1, 1, 8, 8)
+        )
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
         analysis.receptive_field(nn.Conv1d(1, 1, 3), (1, 1, 8))
     with pytest.raises(ValueError, match="not a leaf module"):
@@ -123,7 +133,9 @@ def all_paths_live(model: nn.Module) -> nn.Module:
     model = copy.deepcopy(model).double().eval()
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
-            if isinstance(child, (nn.ReLU, nn.ReLU6, nn.Hardtanh, nn.SiLU, nn.Hardswish, nn.Dropout)):
+            if isinstance(
+                child, (nn.ReLU, nn.ReLU6, nn.Hardtanh, nn.SiLU, nn.Hardswish, nn.Dropout)
+            ):
                 setattr(parent, name, nn.Identity())
             elif isinstance(child, nn.MaxPool2d):
                 setattr(parent, name, nn.AvgPool2d(
@@ -146,14 +158,18 @@ def all_paths_live(model: nn.Module) -> nn.Module:
 
 def measured_extent(model: nn.Module, layer: str, height: int, width: int) -> tuple[int, int, int]:
     """(first row, last row, unit row) of the input gradient of the centre unit of ``layer``."""
-    name, of_input = (layer[: -len(" (input)")], True) if layer.endswith(" (input)") else (layer, False)
+    name, of_input = (
+        (layer[: -len(" (input)")], True) if layer.endswith(" (input)") else (layer, False)
+    )
     module = dict(model.named_modules())[name]
     captured = {}
 
     def keep(_, inputs, output=None):
         captured["x"] = inputs[0] if of_input else output
 
-    handle = module.register_forward_pre_hook(keep) if of_input else module.register_forward_hook(keep)
+    handle = (
+        module.register_forward_pre_hook(keep) if of_input else module.register_forward_hook(keep)
+    )
     x = torch.ones(1, 3, height, width, dtype=torch.float64, requires_grad=True)
     try:
         model(x)

@@ -25,6 +25,7 @@ def resnet18() -> nn.Module:
 def hooked_calls(model: nn.Module, input_size: tuple[int, ...]) -> list[tuple[str, tuple, tuple]]:
     """(name, input shape, output shape) of every leaf-module call, from forward hooks."""
     calls: list[tuple[str, tuple, tuple]] = []
+
     def record(name: str, args: tuple, out: torch.Tensor) -> None:
         calls.append((name, tuple(args[0].shape), tuple(out.shape)))
 
@@ -132,7 +133,7 @@ def pair(value: int | tuple[int, int]) -> tuple[int, int]:
 @pytest.mark.parametrize("kernel, dilation", [(3, 2), ((3, 5), (2, 1)), (5, 1)])
 def test_same_padding_reports_the_padding_torch_applies(kernel, dilation):
     same = nn.Conv2d(2, 2, kernel, padding="same", dilation=dilation, bias=False)
-    padding = tuple(d * (k - 1) // 2 for k, d in zip(pair(kernel), pair(dilation)))
+    padding = tuple(d * (k - 1) // 2 for k, d in zip(pair(kernel), pair(dilation), strict=True))
     twin = nn.Conv2d(2, 2, kernel, padding=padding, dilation=dilation, bias=False)
     with torch.no_grad():
         twin.weight.copy_(same.weight)

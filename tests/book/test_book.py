@@ -42,7 +42,9 @@ def test_there_are_chapters():
 def test_chapter_is_committed_without_outputs(path):
     for cell in code_cells(path):
         assert not cell.get("outputs"), f"{path.name}: a code cell carries outputs"
-        assert cell.get("execution_count") is None, f"{path.name}: a code cell has an execution count"
+        assert cell.get("execution_count") is None, (
+            f"{path.name}: a code cell has an execution count"
+        )
 
 
 #: Characters of code the book's HTML column shows before it clips a line.
@@ -81,7 +83,10 @@ def test_chapter_defines_no_model(path):
 @pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
 def test_chapter_setup_cell_comes_from_config(path):
     url, branch = colab_setup.repository()
-    assert (url, branch) == (CONFIG["repository"]["url"].rstrip("/"), CONFIG["repository"]["branch"])
+    assert (url, branch) == (
+        CONFIG["repository"]["url"].rstrip("/"),
+        CONFIG["repository"]["branch"],
+    )
     cell = code_cells(path)[0]
     assert "".join(cell["source"]) == colab_setup.setup_cell_source(url, branch), (
         f"{path.name}: the set-up cell differs from _config.yml; run python tools/colab_setup.py"
@@ -96,7 +101,9 @@ def test_setup_cell_on_colab_installs_from_the_configured_repository(monkeypatch
 
     calls: list = []
     colab = types.ModuleType("google.colab")
-    colab.output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append("widgets"))
+    colab.output = types.SimpleNamespace(
+        enable_custom_widget_manager=lambda: calls.append("widgets")
+    )
     google = types.ModuleType("google")
     google.colab = colab
     monkeypatch.setitem(sys.modules, "google", google)
@@ -149,7 +156,18 @@ def test_chapter_citations_exist_in_the_bibliography():
 
 def test_package_builds_a_wheel(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
         check=True,
     )
     (wheel,) = tmp_path.glob("cnnlib-*.whl")
@@ -187,5 +205,8 @@ def test_lenet_page_shows_the_checked_numbers(built_book):
     assert "total: 61,706" in text  # the asserted parameter count
     assert "Total params: 61,706" in text  # torchinfo's summary
     assert text.count("<img") >= 2  # the sample images and the training curves
-    accuracies = [float(a) for a in re.findall(r"quick budget: 3 epochs on [^:]+: test accuracy ([\d.]+)% in", text)]
+    accuracies = [
+        float(a)
+        for a in re.findall(r"quick budget: 3 epochs on [^:]+: test accuracy ([\d.]+)% in", text)
+    ]
     assert accuracies and accuracies[0] >= 88.0

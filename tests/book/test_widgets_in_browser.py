@@ -37,7 +37,10 @@ def drive(page: Path, plan: list[dict], tmp_path: Path, shots: Path | None = Non
 
 
 def conv_taps(row: int, col: int, k: int, s: int, p: int, d: int) -> set[tuple[int, int]]:
-    """Input pixels (padding included) read by output (row, col), by the convolution's definition."""
+    """Input pixels (padding included) read by output (row, col).
+
+    Taken from the convolution's definition.
+    """
     return {(row * s - p + a * d, col * s - p + b * d) for a in range(k) for b in range(k)}
 
 
@@ -61,26 +64,50 @@ def conv_plan() -> list[dict]:
     widget = "cnnlib-conv-arithmetic"
     return [
         {"widget": widget, "read": {"size": ".output-size"}, "count": {"outputs": ".output-cell"}},
-        {"widget": widget, "set": {"dilation": 2}, "read": {"size": ".output-size"}, "count": {"outputs": ".output-cell"}},
+        {
+            "widget": widget,
+            "set": {"dilation": 2},
+            "read": {"size": ".output-size"},
+            "count": {"outputs": ".output-cell"},
+        },
         {
             "widget": widget,
             "hover": '.output-cell[data-row="1"][data-col="2"]',
-            "attributes": {"rows": [".tap", "data-row"], "cols": [".tap", "data-col"], "selected": [".selected", "data-row"]},
+            "attributes": {
+                "rows": [".tap", "data-row"],
+                "cols": [".tap", "data-col"],
+                "selected": [".selected", "data-row"],
+            },
             "screenshot": "conv_arithmetic.png",
         },
-        {"widget": widget, "set": {"size": 2, "dilation": 4}, "read": {"invalid": ".invalid"}, "count": {"outputs": ".output-cell"}},
+        {
+            "widget": widget,
+            "set": {"size": 2, "dilation": 4},
+            "read": {"invalid": ".invalid"},
+            "count": {"outputs": ".output-cell"},
+        },
     ]
 
 
 def grouped_plan() -> list[dict]:
     widget = "cnnlib-grouped-conv"
     read = {"params": ".param-count", "macs": ".mac-count", "mixed": ".mixed-outputs"}
-    count = {"connected": ".matrix-cell.connected", "edges": "line.edge", "options": 'select[data-param="groups"] option'}
+    count = {
+        "connected": ".matrix-cell.connected",
+        "edges": "line.edge",
+        "options": 'select[data-param="groups"] option',
+    }
     return [
         {"widget": widget, "read": read, "count": count},
         {"widget": widget, "select": {"groups": 16}, "read": read, "count": count},
-        {"widget": widget, "select": {"groups": 4}, "set": {"shuffle": True}, "read": read, "count": count,
-         "screenshot": "grouped_conv.png"},
+        {
+            "widget": widget,
+            "select": {"groups": 4},
+            "set": {"shuffle": True},
+            "read": read,
+            "count": count,
+            "screenshot": "grouped_conv.png",
+        },
         {"widget": widget, "set": {"in_channels": 12}, "read": read, "count": count},
     ]
 
@@ -90,26 +117,62 @@ def dilated_plan() -> list[dict]:
     read = {"sizes": ".rf-size", "read": ".pixels-read", "holes": ".holes"}
     count = {"read": "rect.read", "hole": "rect.hole"}
     return [
-        {"widget": widget, "read": read, "count": count, "screenshot": "dilated_stack_gridding.png"},
-        {"widget": widget, "click": 'button[data-param="preset-hybrid"]', "read": read, "count": count,
-         "screenshot": "dilated_stack_hybrid.png"},
+        {
+            "widget": widget,
+            "read": read,
+            "count": count,
+            "screenshot": "dilated_stack_gridding.png",
+        },
+        {
+            "widget": widget,
+            "click": 'button[data-param="preset-hybrid"]',
+            "read": read,
+            "count": count,
+            "screenshot": "dilated_stack_hybrid.png",
+        },
         {"widget": widget, "set": {"dilation-2": 3}, "read": read, "count": count},
-        {"widget": widget, "set": {"kernel-0": 9}, "read": {**read, "invalid": ".invalid"}, "count": count},
+        {
+            "widget": widget,
+            "set": {"kernel-0": 9},
+            "read": {**read, "invalid": ".invalid"},
+            "count": count,
+        },
     ]
 
 
 def field_plan(layer_index: int) -> list[dict]:
     widget = "cnnlib-model-receptive-field"
     read = {
-        "layer": ".layer-name", "size": ".rf-size-h", "stride": ".rf-stride-h",
-        "row": ".unit-row", "col": ".unit-col", "top": ".rf-top", "left": ".rf-left",
+        "layer": ".layer-name",
+        "size": ".rf-size-h",
+        "stride": ".rf-stride-h",
+        "row": ".unit-row",
+        "col": ".unit-col",
+        "top": ".rf-top",
+        "left": ".rf-left",
     }
     return [
         {"widget": widget, "read": read, "count": {"outline": ".field-outline"}},
-        {"widget": widget, "select": {"layer": layer_index}, "read": read, "count": {"outline": ".field-outline"}},
-        {"widget": widget, "set": {"unit-row": 3, "unit-col": 5}, "read": read, "count": {"outline": ".field-outline"}},
-        {"widget": widget, "click": ".photo", "force": True, "read": read, "count": {"outline": ".field-outline"},
-         "screenshot": "model_receptive_field.png"},
+        {
+            "widget": widget,
+            "select": {"layer": layer_index},
+            "read": read,
+            "count": {"outline": ".field-outline"},
+        },
+        {
+            "widget": widget,
+            "set": {"unit-row": 3, "unit-col": 5},
+            "read": read,
+            "count": {"outline": ".field-outline"},
+        },
+        {
+            "widget": widget,
+            "click": ".photo",
+            "force": True,
+            "read": read,
+            "count": {"outline": ".field-outline"},
+            "screenshot": "model_receptive_field.png",
+        },
     ]
 
 
@@ -130,7 +193,9 @@ def chapter01(built_book, tmp_path_factory, request):
     shots.mkdir(parents=True, exist_ok=True)
     report = drive(page, plan, tmp_path_factory.mktemp("plan"), shots)
     steps = iter(report["steps"])
-    report["by_widget"] = {name: [next(steps) for _ in plan_steps] for name, plan_steps in plans.items()}
+    report["by_widget"] = {
+        name: [next(steps) for _ in plan_steps] for name, plan_steps in plans.items()
+    }
     report["shots"] = shots
     return report
 
@@ -142,7 +207,13 @@ def test_widgets_render_offline_without_errors(chapter01):
     assert errors == []
     assert chapter01["error_boxes"] == []
     assert chapter01["widgets"] == CHAPTER_WIDGETS
-    for name in ("conv_arithmetic", "grouped_conv", "dilated_stack_gridding", "dilated_stack_hybrid", "model_receptive_field"):
+    for name in (
+        "conv_arithmetic",
+        "grouped_conv",
+        "dilated_stack_gridding",
+        "dilated_stack_hybrid",
+        "model_receptive_field",
+    ):
         shot = chapter01["shots"] / f"{name}.png"
         assert shot.stat().st_size > 5000, f"{shot} is (nearly) blank"
 
@@ -154,7 +225,13 @@ def test_conv_arithmetic_responds_like_cnnlib(chapter01):
     assert start["read"]["size"] == [str(size)] and start["count"]["outputs"] == size * size
     size = analysis.conv_output_size(7, 3, 2, 1, 2)
     assert dilated["read"]["size"] == [str(size)] and dilated["count"]["outputs"] == size * size
-    drawn = set(zip(map(int, hovered["attributes"]["rows"]), map(int, hovered["attributes"]["cols"])))
+    drawn = set(
+        zip(
+            map(int, hovered["attributes"]["rows"]),
+            map(int, hovered["attributes"]["cols"]),
+            strict=True,
+        )
+    )
     assert hovered["attributes"]["selected"] == ["1"]
     assert drawn == conv_taps(1, 2, 3, 2, 1, 2)
     with pytest.raises(ValueError):
@@ -163,7 +240,10 @@ def test_conv_arithmetic_responds_like_cnnlib(chapter01):
 
 
 def outputs_seeing_all_groups(channels: int, groups: int, shuffle: bool) -> int:
-    """Outputs of conv → (shuffle) → conv (both grouped) whose gradient reaches every input group."""
+    """How many outputs of conv → (shuffle) → conv have a gradient reaching every input group.
+
+    Both convolutions are grouped.
+    """
     from cnnlib.layers import channel_shuffle
 
     convs = [torch.nn.Conv2d(channels, channels, 1, groups=groups, bias=False) for _ in range(2)]
@@ -174,31 +254,45 @@ def outputs_seeing_all_groups(channels: int, groups: int, shuffle: bool) -> int:
         x = torch.ones(1, channels, 1, 1, requires_grad=True)
         y = convs[0](x)
         convs[1](channel_shuffle(y, groups) if shuffle else y)[0, o].sum().backward()
-        reached = {i // (channels // groups) for i in x.grad[0, :, 0, 0].nonzero().flatten().tolist()}
+        reached = {
+            i // (channels // groups) for i in x.grad[0, :, 0, 0].nonzero().flatten().tolist()
+        }
         mixed += len(reached) == groups
     return mixed
 
 
 def test_grouped_conv_responds_like_cnnlib(chapter01):
     start, depthwise, shuffled, fewer_inputs = chapter01["by_widget"]["grouped"]
-    # The chapter creates GroupedConv(in_channels=16, out_channels=16, groups=4, kernel_size=3, output_size=14).
-    for step, c_in, g, shuffle in [(start, 16, 4, False), (depthwise, 16, 16, False), (shuffled, 16, 4, True)]:
+    # The chapter creates GroupedConv(in_channels=16, out_channels=16, groups=4, kernel_size=3,
+    # output_size=14).
+    for step, c_in, g, shuffle in [
+        (start, 16, 4, False),
+        (depthwise, 16, 16, False),
+        (shuffled, 16, 4, True),
+    ]:
         conv = torch.nn.Conv2d(c_in, 16, 3, groups=g, bias=False)
         assert step["read"]["params"] == [str(conv.weight.numel())]
-        assert step["read"]["params"] == [str(analysis.conv_params(c_in, 16, 3, groups=g, bias=False))]
+        assert step["read"]["params"] == [
+            str(analysis.conv_params(c_in, 16, 3, groups=g, bias=False))
+        ]
         assert step["read"]["macs"] == [str(analysis.conv_macs(c_in, 16, 3, 14, groups=g))]
         assert step["count"]["connected"] == step["count"]["edges"] == c_in * 16 // g
         assert step["read"]["mixed"] == [str(outputs_seeing_all_groups(16, g, shuffle))]
     assert start["read"]["mixed"] == ["0"] and shuffled["read"]["mixed"] == ["16"]
     # 12 input channels: the groups offered are the common divisors of 12 and 16, 4 stays valid.
     assert fewer_inputs["count"]["options"] == 3  # 1, 2, 4
-    assert fewer_inputs["read"]["params"] == [str(analysis.conv_params(12, 16, 3, groups=4, bias=False))]
+    assert fewer_inputs["read"]["params"] == [
+        str(analysis.conv_params(12, 16, 3, groups=4, bias=False))
+    ]
 
 
 def stack_read(dilations: list[int], kernels: list[int]) -> tuple[list[int], int]:
     """Field sizes by cnnlib.analysis and the pixels one output reads, by autograd."""
     model = torch.nn.Sequential(
-        *(torch.nn.Conv2d(1, 1, k, dilation=d, bias=False) for k, d in zip(kernels, dilations))
+        *(
+            torch.nn.Conv2d(1, 1, k, dilation=d, bias=False)
+            for k, d in zip(kernels, dilations, strict=True)
+        )
     )
     for conv in model:
         torch.nn.init.ones_(conv.weight)
@@ -228,7 +322,9 @@ def test_model_receptive_field_responds_like_cnnlib(chapter01):
     field = analysis.receptive_field(get_model("resnet18"), (1, 3, 224, 224))
     rows = {row.name: row for row in field.rows}
     assert start["read"]["layer"] == [field.layer]
-    assert start["read"]["size"] == [str(field.size)] and start["read"]["stride"] == [str(field.stride)]
+    assert start["read"]["size"] == [str(field.size)] and start["read"]["stride"] == [
+        str(field.stride)
+    ]
     row = rows[RF_LAYER]
     size, stride, padding = row.size[0], row.effective_stride[0], row.effective_padding[0]
     # By hand for layer2.0.conv1 (conv1 7/2, max-pool 3/2, four 3x3 convs, then this 3x3 stride 2):
@@ -246,6 +342,9 @@ def test_model_receptive_field_responds_like_cnnlib(chapter01):
         units = analysis.conv_output_size(units, k, s, p)
     axis = analysis.AxisField(size=size, stride=stride, start=-padding)
     expected = unit_at(111.5, axis, units)
-    assert min(range(units), key=lambda u: abs(u * stride - padding + (size - 1) / 2 - 111.5)) == expected
+    assert (
+        min(range(units), key=lambda u: abs(u * stride - padding + (size - 1) / 2 - 111.5))
+        == expected
+    )
     assert clicked["read"]["row"] == [str(expected)] and clicked["read"]["col"] == [str(expected)]
     assert clicked["count"]["outline"] == 1

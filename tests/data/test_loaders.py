@@ -26,7 +26,9 @@ def write_fashion_mnist_layout(folder: Path, fill: int, compress: bool = True) -
     """Four IDX files of the right shapes, every pixel equal to ``fill``."""
     folder.mkdir(parents=True, exist_ok=True)
     for split, n in (("train", 60_000), ("t10k", 10_000)):
-        write_idx(folder / f"{split}-images-idx3-ubyte", np.full((n, 28, 28), fill, np.uint8), compress)
+        write_idx(
+            folder / f"{split}-images-idx3-ubyte", np.full((n, 28, 28), fill, np.uint8), compress
+        )
         write_idx(folder / f"{split}-labels-idx1-ubyte", np.arange(n) % 10, compress)
 
 

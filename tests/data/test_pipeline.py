@@ -127,7 +127,7 @@ def test_crops_are_windows_of_the_padded_image_within_bounds():
     assert torch.equal(found, offsets)
 
     # Where the window covers the original image its pixels are the original's; elsewhere black.
-    for image, crop, (dy, dx) in zip(images, out, found.tolist()):
+    for image, crop, (dy, dx) in zip(images, out, found.tolist(), strict=True):
         sy, sx = dy - p, dx - p  # output pixel (y, x) shows original pixel (y + sy, x + sx)
         ys, xs = slice(max(0, -sy), min(h, h - sy)), slice(max(0, -sx), min(w, w - sx))
         covered = image[:, max(0, sy) : min(h, h + sy), max(0, sx) : min(w, w + sx)]
@@ -164,10 +164,14 @@ def test_non_contiguous_batches():
     strided = images[::2].contiguous(memory_format=torch.channels_last)
     augmentation = Augmentation(crop_padding=2, horizontal_flip=True)
     out = augmentation(strided, torch.Generator().manual_seed(0))
-    assert torch.equal(out, augmentation(images[::2].contiguous(), torch.Generator().manual_seed(0)))
+    assert torch.equal(
+        out, augmentation(images[::2].contiguous(), torch.Generator().manual_seed(0))
+    )
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU to compare with the CPU")
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU to compare with the CPU"
+)
 @pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
 def test_cuda_result_equals_cpu_result(dtype):
     images = distinctive(512, 3, 32, 32, seed=10).to(dtype)
@@ -234,7 +238,10 @@ def add_member(tar: tarfile.TarFile, name: str, payload: bytes) -> None:
 def fixture_batches() -> dict[str, dict[bytes, object]]:
     rng = np.random.default_rng(2009)
     names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    return {name: make_batch(rng, n, name) for name, n in zip(names, (*TRAIN_SIZES, TEST_SIZE))}
+    return {
+        name: make_batch(rng, n, name)
+        for name, n in zip(names, (*TRAIN_SIZES, TEST_SIZE), strict=True)
+    }
 
 
 def build_archive(
@@ -341,7 +348,9 @@ def assert_is_fixture(dataset: data.ImageDataset, batches) -> None:
     # By hand: the 2nd image of data_batch_2 is training image 3 + 1; green (1024..2047),
     # row 5, column 7 is byte 1024 + 5 * 32 + 7 = 1191 of its row.
     assert int(dataset.train_images[4, 1, 5, 7]) == int(batches["data_batch_2"][b"data"][1, 1191])
-    assert int(dataset.test_images[7, 2, 31, 0]) == int(batches["test_batch"][b"data"][7, 2048 + 992])
+    assert int(dataset.test_images[7, 2, 31, 0]) == int(
+        batches["test_batch"][b"data"][7, 2048 + 992]
+    )
     pixels = train_images.astype(np.float64) / 255
     assert dataset.mean == pytest.approx(pixels.mean(axis=(0, 2, 3)).tolist(), rel=1e-12)
     assert dataset.std == pytest.approx(pixels.std(axis=(0, 2, 3), ddof=1).tolist(), rel=1e-12)
@@ -486,7 +495,9 @@ def test_bad_cifar10_arguments_are_named(tmp_path, kwargs, error, message):
 
 def test_fallback_to_fashion_mnist_warns(tmp_path, monkeypatch, refused_url):
     monkeypatch.setattr(data, "load_cifar10", functools.partial(data.load_cifar10, url=refused_url))
-    with pytest.warns(UserWarning, match="CIFAR-10 could not be reached.*using Fashion-MNIST instead"):
+    with pytest.warns(
+        UserWarning, match="CIFAR-10 could not be reached.*using Fashion-MNIST instead"
+    ):
         dataset = data.load_dataset("cifar10", root=tmp_path, fallback="fashion-mnist")
     assert dataset.name == "Fashion-MNIST" and dataset.train_images.shape == (60_000, 1, 28, 28)
     assert dataset.source == str(data.DEBIAN_FASHION_MNIST)
@@ -503,12 +514,18 @@ def test_load_dataset_reads_cifar10_without_warning(tmp_path, archive, fixture_b
     (tmp_path / "cifar-10" / "cifar-10-python.tar.gz").write_bytes(archive)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        dataset = data.load_dataset("cifar10", root=tmp_path, download=False, fallback="fashion-mnist")
+        dataset = data.load_dataset(
+            "cifar10", root=tmp_path, download=False, fallback="fashion-mnist"
+        )
     assert_is_fixture(dataset, fixture_batches)
 
 
 def test_load_dataset_rejects_unknown_names():
-    with pytest.raises(ValueError, match=r"name must be one of 'fashion-mnist', 'cifar10', got 'mnist'"):
+    with pytest.raises(
+        ValueError, match=r"name must be one of 'fashion-mnist', 'cifar10', got 'mnist'"
+    ):
         data.load_dataset("mnist")
-    with pytest.raises(ValueError, match=r"fallback must be 'fashion-mnist' or None, got 'cifar10'"):
+    with pytest.raises(
+        ValueError, match=r"fallback must be 'fashion-mnist' or None, got 'cifar10'"
+    ):
         data.load_dataset("cifar10", fallback="cifar10")

@@ -10,8 +10,6 @@ from torch import nn
 from cnnlib import analysis
 from cnnlib.models import alexnet, get_model, list_models, model_info, nin, vgg
 
-
-
 VGGS = ["vgg11", "vgg13", "vgg16", "vgg19"]
 VGGS_BN = [f"{name}_bn" for name in VGGS]
 TWINS = ["alexnet", *VGGS, *VGGS_BN]
@@ -128,9 +126,7 @@ def test_zfnet_map_sizes_follow_figure_3():
     seen: list[tuple[type, int]] = []
     for module in model.features:
         if isinstance(module, (nn.Conv2d, nn.MaxPool2d)):
-            module.register_forward_hook(
-                lambda m, i, out: seen.append((type(m), out.shape[-1]))
-            )
+            module.register_forward_hook(lambda m, i, out: seen.append((type(m), out.shape[-1])))
     model(torch.zeros(1, *IMAGENET, device="meta"))
     expected = []
     for _, _, _, conv_size, pool_size in ZFNET_TABLE:
@@ -183,7 +179,9 @@ def test_vgg_parameters_match_table_2(name):
 def test_vgg16_parameters_by_hand():
     # Table 1, configuration D: 3x3 convolutions, then FC-4096, FC-4096, FC-1000.
     widths = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
-    by_hand = sum(conv(3, c_in, c_out) for c_in, c_out in zip([3, *widths], widths))
+    by_hand = sum(
+        conv(3, c_in, c_out) for c_in, c_out in zip([3, *widths[:-1]], widths, strict=True)
+    )
     by_hand += linear(7 * 7 * 512, 4096) + linear(4096, 4096) + linear(4096, 1000)
     assert analysis.count_params(on_meta("vgg16")) == by_hand
 
@@ -314,7 +312,9 @@ def test_width_multiplier_scales_alexnet_family(name):
 def test_width_multiplier_scales_vgg():
     model = on_meta("vgg16", width_multiplier=0.25)
     widths = [16, 16, 32, 32, 64, 64, 64, 128, 128, 128, 128, 128, 128]
-    by_hand = sum(conv(3, c_in, c_out) for c_in, c_out in zip([3, *widths], widths))
+    by_hand = sum(
+        conv(3, c_in, c_out) for c_in, c_out in zip([3, *widths[:-1]], widths, strict=True)
+    )
     by_hand += linear(7 * 7 * 128, 1024) + linear(1024, 1024) + linear(1024, 1000)
     assert analysis.count_params(model) == by_hand
 

@@ -1,4 +1,4 @@
-"""DenseNet, MobileNet V1/V2 and ShuffleNet V1/V2 against torchvision, the papers and hand counts."""
+"""DenseNet, MobileNet V1/V2 and ShuffleNet V1/V2 against torchvision, papers and hand counts."""
 
 from __future__ import annotations
 
@@ -115,7 +115,8 @@ def test_densenet_small_input_and_width_multiplier():
 
 # --- MobileNet V1 (Howard et al., 2017) ---------------------------------------------------------
 
-# Table 6 (α at 224x224): (α, parameters in millions, mult-adds in millions); α = 1 is Table 1's net.
+# Table 6 (α at 224x224): (α, parameters in millions, mult-adds in millions); α = 1 is
+# Table 1's net.
 V1_WIDTH_ROWS = [(1.0, 4.2, 569), (0.75, 2.6, 325), (0.5, 1.3, 149), (0.25, 0.5, 41)]
 # Table 7 (1.0 MobileNet): (input resolution, mult-adds in millions).
 V1_RESOLUTION_ROWS = [(224, 569), (192, 418), (160, 290), (128, 186)]
@@ -155,7 +156,10 @@ def test_mobilenet_v1_depthwise_separable_cost_is_equation_5():
     # Howard et al., eq. (5): D_K·D_K·M·D_F·D_F + M·N·D_F·D_F for one separable layer.
     block = mobilenet.mobilenet_v1().features[2]  # 64 → 128 channels, stride 2: D_F = 56 at output
     d_k, m, n, d_f = 3, 64, 128, 56
-    assert analysis.count_macs(block, (1, m, 112, 112)) == d_k * d_k * m * d_f * d_f + m * n * d_f * d_f
+    assert (
+        analysis.count_macs(block, (1, m, 112, 112))
+        == d_k * d_k * m * d_f * d_f + m * n * d_f * d_f
+    )
 
 
 # --- MobileNetV2 (Sandler et al., 2018) ---------------------------------------------------------
@@ -203,7 +207,7 @@ def test_shufflenet_v1_matches_table_1(groups):
     model = on_meta(shufflenet.shufflenet_v1, groups=groups)
     stages = [model.stage2, model.stage3, model.stage4]
     assert [len(s) for s in stages] == [4, 8, 4]
-    for stage, out_channels in zip(stages, channels):
+    for stage, out_channels in zip(stages, channels, strict=True):
         for unit in stage:
             assert unit.conv1.out_channels == out_channels // 4  # bottleneck = 1/4 of the output
             assert unit.conv3.groups == groups
@@ -239,7 +243,11 @@ def test_shufflenet_v1_scaled_models_match_the_paper(groups, scale, stem, paper_
 
 def test_shufflenet_v1_scale_factor_scales_table_1_channels():
     model = shufflenet.shufflenet_v1(groups=8, scale_factor=0.5)
-    assert [s[-1].bn3.num_features for s in (model.stage2, model.stage3, model.stage4)] == [192, 384, 768]
+    assert [s[-1].bn3.num_features for s in (model.stage2, model.stage3, model.stage4)] == [
+        192,
+        384,
+        768,
+    ]
     # s and α multiply.
     a = shufflenet.shufflenet_v1(scale_factor=0.5, width_multiplier=2.0)
     assert analysis.count_params(a) == analysis.count_params(shufflenet.shufflenet_v1())
@@ -289,8 +297,11 @@ def test_small_input_variant_runs(name, in_channels, size):
     [
         ({"num_classes": 0}, ValueError, "num_classes must be a positive int, got 0"),
         ({"in_channels": 2.5}, ValueError, "in_channels must be a positive int, got 2.5"),
-        ({"width_multiplier": -1.0}, ValueError,
-         "width_multiplier must be a positive finite number, got -1.0"),
+        (
+            {"width_multiplier": -1.0},
+            ValueError,
+            "width_multiplier must be a positive finite number, got -1.0",
+        ),
         ({"small_input": "yes"}, TypeError, "small_input must be a bool, got 'yes'"),
     ],
 )
@@ -302,21 +313,58 @@ def test_bad_arguments_name_the_parameter(name, kwargs, error, match):
 @pytest.mark.parametrize(
     ("build", "error", "match"),
     [
-        (lambda: shufflenet.shufflenet_v1(groups=5), ValueError,
-         r"groups must be one of \[1, 2, 3, 4, 8\], got 5"),
-        (lambda: shufflenet.shufflenet_v1(groups=3.0), ValueError, r"groups must be one of .*got 3.0"),
-        (lambda: shufflenet.shufflenet_v1(scale_factor=0), ValueError, "scale_factor must be a positive"),
-        (lambda: shufflenet.shufflenet_v1(groups=8, stem_channels=20), ValueError, r"groups=8 must divide"),
-        (lambda: mobilenet.mobilenet_v1(resolution_multiplier=float("nan")), ValueError,
-         "resolution_multiplier must be a positive finite number, got nan"),
+        (
+            lambda: shufflenet.shufflenet_v1(groups=5),
+            ValueError,
+            r"groups must be one of \[1, 2, 3, 4, 8\], got 5",
+        ),
+        (
+            lambda: shufflenet.shufflenet_v1(groups=3.0),
+            ValueError,
+            r"groups must be one of .*got 3.0",
+        ),
+        (
+            lambda: shufflenet.shufflenet_v1(scale_factor=0),
+            ValueError,
+            "scale_factor must be a positive",
+        ),
+        (
+            lambda: shufflenet.shufflenet_v1(groups=8, stem_channels=20),
+            ValueError,
+            r"groups=8 must divide",
+        ),
+        (
+            lambda: mobilenet.mobilenet_v1(resolution_multiplier=float("nan")),
+            ValueError,
+            "resolution_multiplier must be a positive finite number, got nan",
+        ),
         (lambda: mobilenet.mobilenet_v1(resolution_multiplier=0.001), ValueError, "at least 1"),
-        (lambda: mobilenet.mobilenet_v2(dropout=1.0), ValueError, r"dropout must be a number in \[0, 1\), got 1.0"),
-        (lambda: densenet.DenseNet(block_config=()), ValueError, "block_config must be a non-empty"),
-        (lambda: densenet.DenseNet(compression=0), ValueError, r"compression must be in \(0, 1\], got 0"),
+        (
+            lambda: mobilenet.mobilenet_v2(dropout=1.0),
+            ValueError,
+            r"dropout must be a number in \[0, 1\), got 1.0",
+        ),
+        (
+            lambda: densenet.DenseNet(block_config=()),
+            ValueError,
+            "block_config must be a non-empty",
+        ),
+        (
+            lambda: densenet.DenseNet(compression=0),
+            ValueError,
+            r"compression must be in \(0, 1\], got 0",
+        ),
         (lambda: densenet.densenet121(growth_rate=12), TypeError, "growth_rate is fixed"),
-        (lambda: shufflenet.ShuffleNetV2(stages_out_channels=(24, 115, 232, 464, 1024)), ValueError,
-         "must be even"),
-        (lambda: mobilenet.InvertedResidual(16, 16, 3, 6), ValueError, "stride must be 1 or 2, got 3"),
+        (
+            lambda: shufflenet.ShuffleNetV2(stages_out_channels=(24, 115, 232, 464, 1024)),
+            ValueError,
+            "must be even",
+        ),
+        (
+            lambda: mobilenet.InvertedResidual(16, 16, 3, 6),
+            ValueError,
+            "stride must be 1 or 2, got 3",
+        ),
     ],
 )
 def test_bad_family_arguments(build, error, match):

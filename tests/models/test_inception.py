@@ -12,7 +12,6 @@ from cnnlib.layers import SeparableConv2d, SpatiallySeparableConv
 from cnnlib.models import get_model, googlenet, inception, list_models, model_info, xception
 
 
-
 def meta(name: str) -> dict:
     return torchvision.models.get_model_weights(name).IMAGENET1K_V1.meta
 
@@ -88,7 +87,7 @@ def test_googlenet_is_torchvisions_twin(aux_logits):
         got = ours(x)
         assert isinstance(got, googlenet.GoogLeNetOutputs)
         assert got._fields == ("logits", "aux_logits2", "aux_logits1")
-        for a, b in zip(got, expected):
+        for a, b in zip(got, expected, strict=True):
             assert torch.equal(a, b)
 
 
@@ -117,9 +116,11 @@ def test_googlenet_paper_5x5_branch_by_hand():
     extra_macs = sum(16 * r * n * grid * grid for r, n, grid in PAPER_5X5.values())
     assert extra_params == 380_928
     assert analysis.count_params(paper) - analysis.count_params(torchvision_like) == extra_params
-    assert analysis.count_macs(on_meta(paper), (1, 3, 224, 224)) - analysis.count_macs(
-        on_meta(torchvision_like), (1, 3, 224, 224)
-    ) == extra_macs
+    assert (
+        analysis.count_macs(on_meta(paper), (1, 3, 224, 224))
+        - analysis.count_macs(on_meta(torchvision_like), (1, 3, 224, 224))
+        == extra_macs
+    )
 
 
 def test_googlenet_module_widths_follow_table_1():

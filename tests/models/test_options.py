@@ -229,8 +229,8 @@ def test_wrn_block_types_of_table_1(kernels, depth):
     n = (depth - 4) // (3 * len(kernels))
     bn = 2
     total, c_in = 9 * 3 * 16, 16
-    for i, width in enumerate((32, 64, 128)):
-        for j in range(n):
+    for _, width in enumerate((32, 64, 128)):
+        for _ in range(n):
             for k, kernel in enumerate(kernels):
                 c = c_in if k == 0 else width
                 total += bn * c + kernel * kernel * c * width
@@ -255,9 +255,11 @@ def test_wrn_depth_must_fit_the_block_type():
 def _coefficients(block: shake_shake.ShakeBlock, x: torch.Tensor):
     captured = {}
     for name in ("branch1", "branch2"):
+
         def hook(module, inputs, output, name=name):
             captured[name] = output
             output.register_hook(lambda g: captured.__setitem__(name + "_grad", g))
+
         getattr(block, name).register_forward_hook(hook)
     out = block(x)
     a, b = captured["branch1"].detach(), captured["branch2"].detach()
@@ -325,7 +327,7 @@ def test_memory_efficient_densenet_computes_the_same_function_and_gradients():
     torch.testing.assert_close(out_efficient, out_plain, rtol=0, atol=1e-12)
     out_plain.sum().backward()
     out_efficient.sum().backward()
-    for (name, p), q in zip(plain.named_parameters(), efficient.parameters()):
+    for (name, p), q in zip(plain.named_parameters(), efficient.parameters(), strict=True):
         torch.testing.assert_close(q.grad, p.grad, rtol=0, atol=1e-10, msg=name)
 
 

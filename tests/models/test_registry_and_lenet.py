@@ -109,7 +109,10 @@ def test_paper_c3_connection_table():
     # states C3 then has 1,516 trainable parameters.
     sizes = sorted(len(inputs) for inputs in lenet.C3_CONNECTIONS)
     assert sizes == [3] * 6 + [4] * 9 + [6]
-    assert all(len(set(inputs)) == len(inputs) and set(inputs) <= set(range(6)) for inputs in lenet.C3_CONNECTIONS)
+    assert all(
+        len(set(inputs)) == len(inputs) and set(inputs) <= set(range(6))
+        for inputs in lenet.C3_CONNECTIONS
+    )
     assert 25 * sum(sizes) + 16 == 1_516
 
 

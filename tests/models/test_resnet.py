@@ -10,8 +10,6 @@ from torch import nn
 from cnnlib import analysis
 from cnnlib.models import get_model, list_models, model_info, resnet
 
-
-
 TWINS = [
     "resnet18",
     "resnet34",
@@ -118,7 +116,7 @@ def test_attention_macs_by_hand():
     # from 2 maps to 1 at every position of the block's output.
     spatial = sum(
         blocks * 2 * 49 * side * side
-        for (_, blocks), side in zip(RESNET50_STAGES, (16, 8, 4, 2))
+        for (_, blocks), side in zip(RESNET50_STAGES, (16, 8, 4, 2), strict=True)
     )
     assert analysis.count_macs(resnet.cbam_resnet50(), size) - base == 2 * se + spatial
 
@@ -184,9 +182,7 @@ def test_width_multiplier_scales_every_stage(alpha):
     widths = [round(64 * alpha * 2**i) for i in range(4)]
     assert [getattr(model, f"layer{i + 1}")[0].conv2.out_channels for i in range(4)] == widths
     assert analysis.count_params(model) == resnet18_parameters_by_hand(widths)
-    small = resnet.resnet18(
-        width_multiplier=alpha, small_input=True, in_channels=1, num_classes=10
-    )
+    small = resnet.resnet18(width_multiplier=alpha, small_input=True, in_channels=1, num_classes=10)
     assert analysis.count_params(small) == resnet18_parameters_by_hand(
         widths, in_channels=1, classes=10, stem_kernel=3
     )

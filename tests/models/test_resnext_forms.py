@@ -12,8 +12,6 @@ from cnnlib import analysis
 from cnnlib.models import resnet
 from cnnlib.models.resnext import FORMS, ResNeXtBlock, convert
 
-
-
 # The paper's Table 2: (cardinality C, bottleneck width d) of the conv2-stage
 # templates (in = out = 256) that keep the complexity at about 70k parameters.
 TABLE_2 = [(1, 64), (2, 40), (4, 24), (8, 14), (32, 4)]

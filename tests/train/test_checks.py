@@ -20,7 +20,6 @@ MISMATCHES = [
 ]
 
 
-
 def weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {name: tensor.clone() for name, tensor in model.state_dict().items()}
 

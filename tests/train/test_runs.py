@@ -8,16 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import ddp_fit  # the torchrun worker, on sys.path through conftest.py
 import pytest
 import torch
 
+import ddp_fit  # the torchrun worker, on sys.path through conftest.py
 from cnnlib import train
 from cnnlib.models import get_model
 
 CPU = torch.device("cpu")
-
-
 
 
 def run(

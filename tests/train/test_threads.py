@@ -11,10 +11,10 @@ import functools
 import time
 from pathlib import Path
 
-import ddp_fit  # the torchrun worker, on sys.path through conftest.py
 import pytest
 import torch
 
+import ddp_fit  # the torchrun worker, on sys.path through conftest.py
 from cnnlib import _threads, train
 from cnnlib._threads import CpuThreads, busy_cpu_seconds, choose_threads, user_threads
 from cnnlib.models import get_model

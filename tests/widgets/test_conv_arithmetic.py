@@ -31,12 +31,18 @@ def test_js_output_size_agrees_with_cnnlib(run_js):
 
 
 def test_js_taps_are_the_pixels_torch_reads(run_js):
-    cases = [(7, 3, 2, 1, 1, 1, 2), (9, 3, 1, 2, 2, 3, 0), (6, 2, 3, 0, 1, 1, 1), (8, 3, 2, 3, 3, 0, 1)]
+    cases = [
+        (7, 3, 2, 1, 1, 1, 2),
+        (9, 3, 1, 2, 2, 3, 0),
+        (6, 2, 3, 0, 1, 1, 1),
+        (8, 3, 2, 3, 3, 0, 1),
+    ]
     taps = run_js(
         "conv_arithmetic",
-        f"console.log(JSON.stringify({json.dumps(cases)}.map(([i, k, s, p, d, r, c]) => w.taps(r, c, k, s, p, d))));",
+        f"console.log(JSON.stringify({json.dumps(cases)}"
+        ".map(([i, k, s, p, d, r, c]) => w.taps(r, c, k, s, p, d))));",
     )
-    for (i, k, s, p, d, r, c), js_taps in zip(cases, taps):
+    for (i, k, s, p, d, r, c), js_taps in zip(cases, taps, strict=True):
         x = torch.zeros(1, 1, i, i, requires_grad=True)
         conv = torch.nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d, bias=False)
         torch.nn.init.ones_(conv.weight)

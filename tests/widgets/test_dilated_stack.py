@@ -3,10 +3,9 @@ exactly those where the input gradient of one output unit is nonzero."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,15 +19,19 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "cnnlib" / "widgets" / "dilated_stack.js"
 
 
-
-
 def js_map(run_js: Callable[[str, str], object], function: str, stacks: list) -> list:
     """``w.<function>(stack)`` for every stack, in node."""
-    return run_js("dilated_stack", f"console.log(JSON.stringify({json.dumps(stacks)}.map(s => w.{function}(s))));")
+    return run_js(
+        "dilated_stack",
+        f"console.log(JSON.stringify({json.dumps(stacks)}.map(s => w.{function}(s))));",
+    )
 
 
 def stack(kernels: list[int], strides: list[int], dilations: list[int]) -> list[dict[str, int]]:
-    return [{"kernel": k, "stride": s, "dilation": d} for k, s, d in zip(kernels, strides, dilations)]
+    return [
+        {"kernel": k, "stride": s, "dilation": d}
+        for k, s, d in zip(kernels, strides, dilations, strict=True)
+    ]
 
 
 def random_stacks(count: int, seed: int) -> list[list[dict[str, int]]]:
@@ -44,10 +47,13 @@ def random_stacks(count: int, seed: int) -> list[list[dict[str, int]]]:
     return stacks
 
 
-def sequential(layers: list[dict[str, int]], device: str = "cpu", dtype: torch.dtype = torch.float32) -> nn.Sequential:
+def sequential(
+    layers: list[dict[str, int]], device: str = "cpu", dtype: torch.dtype = torch.float32
+) -> nn.Sequential:
     return nn.Sequential(
-        *(nn.Conv2d(1, 1, l["kernel"], stride=l["stride"], dilation=l["dilation"], device=device, dtype=dtype)
-          for l in layers)
+        *(nn.Conv2d(1, 1, layer["kernel"], stride=layer["stride"], dilation=layer["dilation"],
+                    device=device, dtype=dtype)
+          for layer in layers)
     )  # fmt: skip
 
 
@@ -59,10 +65,14 @@ def test_js_field_sizes_agree_with_cnnlib(run_js):
     widest = stack([7] * 6, [3] * 6, [8] * 6)
     stacks = single + random_stacks(150, seed=0) + [GRIDDING, HYBRID, widest]
     sizes = js_map(run_js, "fieldSizes", stacks)
-    for layers, js in zip(stacks, sizes):
+    for layers, js in zip(stacks, sizes, strict=True):
         # On the meta device nothing is computed, so an input larger than any field is free.
-        rows = analysis.receptive_field(sequential(layers, device="meta"), (1, 1, 20000, 20000)).rows
-        assert [(r["size"], r["stride"]) for r in js] == [(row.size[0], row.effective_stride[0]) for row in rows]
+        rows = analysis.receptive_field(
+            sequential(layers, device="meta"), (1, 1, 20000, 20000)
+        ).rows
+        assert [(r["size"], r["stride"]) for r in js] == [
+            (row.size[0], row.effective_stride[0]) for row in rows
+        ]
         assert all(row.size[0] == row.size[1] for row in rows)
     # Hand-derived: 2,2,2 spans 1 + 3·2·2 = 13 pixels, 1,2,5 spans 1 + 2·(1 + 2 + 5) = 17.
     assert [r["size"] for r in sizes[-3]] == [5, 9, 13]
@@ -74,11 +84,13 @@ def test_field_sizes_of_a_real_forward_pass(run_js):
     """The same, with arithmetic on the CPU and an input just large enough for each stack."""
     stacks = [s for s in random_stacks(200, seed=1) if analysis_size(s) <= 120][:40]
     sizes = js_map(run_js, "fieldSizes", stacks)
-    for layers, js in zip(stacks, sizes):
+    for layers, js in zip(stacks, sizes, strict=True):
         n = js[-1]["size"]
         field = analysis.receptive_field(sequential(layers), (1, 1, n, n))
         assert field.size == n and field.stride == js[-1]["stride"]
-        with pytest.raises(RuntimeError):  # one pixel less and the stack has no output: the field is n wide
+        with pytest.raises(
+            RuntimeError
+        ):  # one pixel less and the stack has no output: the field is n wide
             sequential(layers)(torch.zeros(1, 1, n - 1, n - 1))
 
 
@@ -105,29 +117,39 @@ FOOTPRINT_STACKS = [
     HYBRID,
     stack([3, 3, 3], [1, 1, 1], [1, 2, 4]),  # WaveNet-style doubling: no holes
     stack([3, 3], [1, 1], [3, 3]),  # a common factor 3: holes
-    stack([3, 3], [2, 1], [1, 2]),  # stride 2, then dilation 2 (steps of 4 over 3-wide fields): holes
+    stack(
+        [3, 3], [2, 1], [1, 2]
+    ),  # stride 2, then dilation 2 (steps of 4 over 3-wide fields): holes
     stack([2, 3, 3, 2], [1, 2, 1, 3], [4, 1, 3, 2]),
 ]
 
 
 @pytest.mark.parametrize("seed", [2, 3])
 def test_js_footprint_is_where_the_input_gradient_is_nonzero(run_js, seed):
-    stacks = FOOTPRINT_STACKS + [s for s in random_stacks(300, seed=seed) if analysis_size(s) <= 90][:30]
+    stacks = (
+        FOOTPRINT_STACKS + [s for s in random_stacks(300, seed=seed) if analysis_size(s) <= 90][:30]
+    )
     footprints = js_map(run_js, "footprint1d", stacks)
     counts = js_map(run_js, "pathCounts1d", stacks)
     stats = js_map(run_js, "footprintStats", stacks)
-    for layers, js_offsets, js_counts, js_stats in zip(stacks, footprints, counts, stats):
+    for layers, js_offsets, js_counts, js_stats in zip(
+        stacks, footprints, counts, stats, strict=True
+    ):
         n = analysis_size(layers)
         grad = gradient(layers, n + 3)
         read = {tuple(p) for p in (grad != 0).nonzero().tolist()}
         assert read == {(y, x) for y in js_offsets for x in js_offsets}
         assert footprint_1d(layers) == js_offsets  # the Python copy agrees
-        # With weights 1 the gradient counts the paths through the taps: the 2-D count is the product.
+        # With weights 1 the gradient counts the paths through the taps: the 2-D count is
+        # the product.
         assert grad.tolist() == [
-            [float(js_counts[y] * js_counts[x]) if y < n and x < n else 0.0 for x in range(n + 3)] for y in range(n + 3)
+            [float(js_counts[y] * js_counts[x]) if y < n and x < n else 0.0 for x in range(n + 3)]
+            for y in range(n + 3)
         ]
         rows = [y for y, _ in read]
-        assert max(rows) - min(rows) + 1 == n == js_stats["size"]  # the field spans exactly r pixels
+        assert (
+            max(rows) - min(rows) + 1 == n == js_stats["size"]
+        )  # the field spans exactly r pixels
         assert js_stats["read"] == len(read) and js_stats["holes"] == n * n - len(read)
     # The random stacks exercised both kinds, and strides and dilations above 1.
     assert len(stacks) == len(FOOTPRINT_STACKS) + 30
@@ -151,7 +173,10 @@ def test_gridding_has_holes_and_hybrid_none(run_js):
 def test_js_presets_and_ranges_match_python(run_js):
     from cnnlib.widgets import dilated_stack
 
-    js = run_js("dilated_stack", "console.log(JSON.stringify({p: w.PRESETS, r: w.RANGES, m: w.MAX_LAYERS}));")
+    js = run_js(
+        "dilated_stack",
+        "console.log(JSON.stringify({p: w.PRESETS, r: w.RANGES, m: w.MAX_LAYERS}));",
+    )
     assert js["p"] == {"gridding": GRIDDING, "hybrid": HYBRID}
     assert {k: tuple(v) for k, v in js["r"].items()} == dilated_stack.RANGES
     assert js["m"] == dilated_stack.MAX_LAYERS == 6
@@ -174,11 +199,11 @@ INVALID = [
 def test_js_flags_what_python_rejects(run_js):
     valid = [GRIDDING, HYBRID, stack([1], [1], [1]), stack([7] * 6, [3] * 6, [8] * 6)]
     reasons = js_map(run_js, "invalidReason", INVALID + valid)
-    for layers, reason in zip(INVALID, reasons):
+    for layers, reason in zip(INVALID, reasons[: len(INVALID)], strict=True):
         assert reason, layers
         with pytest.raises((TypeError, ValueError)):
             DilatedStack(layers=layers)
-    assert reasons[len(INVALID):] == [""] * len(valid)
+    assert reasons[len(INVALID) :] == [""] * len(valid)
 
 
 # --- Python side ----------------------------------------------------------------------
@@ -209,7 +234,9 @@ def test_dilated_stack_validation_errors():
         DilatedStack(layers=stack([3] * 7, [1] * 7, [1] * 7))
     with pytest.raises(TypeError, match=r"layers\[1\] must be a dict"):
         DilatedStack(layers=[GRIDDING[0], (3, 1, 2)])
-    with pytest.raises(ValueError, match=r"layers\[0\] must have exactly the keys kernel, stride, dilation"):
+    with pytest.raises(
+        ValueError, match=r"layers\[0\] must have exactly the keys kernel, stride, dilation"
+    ):
         DilatedStack(layers=[{"kernel": 3, "stride": 1}])
     with pytest.raises(ValueError, match=r"layers\[0\] must have exactly the keys"):
         DilatedStack(layers=[{"kernel": 3, "stride": 1, "dilation": 1, "padding": 1}])

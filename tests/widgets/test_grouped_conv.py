@@ -5,11 +5,10 @@ conv → channel_shuffle → conv are those torch's gradients reach."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import itertools
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,11 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "cnnlib" / "widgets" / "grouped_conv.js"
 
 
-
-
 def js_map(run_js: Callable[[str, str], object], function: str, cases: list) -> list:
     """``w.<function>(...case)`` for every case, in node."""
-    return run_js("grouped_conv", f"console.log(JSON.stringify({json.dumps(cases)}.map(a => w.{function}(...a))));")
+    return run_js(
+        "grouped_conv",
+        f"console.log(JSON.stringify({json.dumps(cases)}.map(a => w.{function}(...a))));",
+    )
 
 
 def divisors(n: int) -> list[int]:
@@ -53,7 +53,8 @@ GRID = [
 def test_js_weights_agree_with_conv_params(run_js):
     js = js_map(run_js, "weights", [(cin, cout, k, g) for cin, cout, k, g, _ in GRID])
     expected = [
-        python_or_none(analysis.conv_params, cin, cout, k, groups=g, bias=False) for cin, cout, k, g, _ in GRID
+        python_or_none(analysis.conv_params, cin, cout, k, groups=g, bias=False)
+        for cin, cout, k, g, _ in GRID
     ]
     assert js == expected
     assert expected.count(None) > 1000 and len(GRID) == 32**3  # invalid groups were exercised
@@ -63,7 +64,10 @@ def test_js_weights_agree_with_conv_params(run_js):
 
 def test_js_macs_agree_with_conv_macs(run_js):
     js = js_map(run_js, "macs", [(cin, cout, k, g, size) for cin, cout, k, g, size in GRID])
-    expected = [python_or_none(analysis.conv_macs, cin, cout, k, size, groups=g) for cin, cout, k, g, size in GRID]
+    expected = [
+        python_or_none(analysis.conv_macs, cin, cout, k, size, groups=g)
+        for cin, cout, k, g, size in GRID
+    ]
     assert js == expected
     assert analysis.conv_macs(8, 8, 3, 14, groups=2) == 14 * 14 * 9 * 8 * 8 // 2  # hand-derived
 
@@ -73,7 +77,7 @@ def test_js_macs_agree_with_torch_flop_counter(run_js):
 
     cases = [(8, 8, 3, 2, 14), (12, 18, 5, 6, 7), (16, 16, 3, 16, 10), (6, 4, 1, 2, 9)]
     js = js_map(run_js, "macs", cases)
-    for (cin, cout, k, g, size), js_macs in zip(cases, js):
+    for (cin, cout, k, g, size), js_macs in zip(cases, js, strict=True):
         conv = nn.Conv2d(cin, cout, k, padding=k // 2, groups=g, bias=False)
         with FlopCounterMode(display=False) as counter:
             conv(torch.zeros(1, cin, size, size))
@@ -84,7 +88,7 @@ def test_js_macs_agree_with_torch_flop_counter(run_js):
 def test_js_valid_groups_are_the_divisors_torch_accepts(run_js):
     pairs = list(itertools.product(range(1, 33), range(1, 33)))
     js = js_map(run_js, "validGroups", pairs)
-    for (cin, cout), offered in zip(pairs, js):
+    for (cin, cout), offered in zip(pairs, js, strict=True):
         assert offered == sorted(set(divisors(cin)) & set(divisors(cout)))
         assert offered == valid_groups(cin, cout)
     for cin, cout in [(12, 8), (6, 9), (5, 7)]:
@@ -99,10 +103,14 @@ def test_js_valid_groups_are_the_divisors_torch_accepts(run_js):
 
 
 def test_js_nearest_valid_groups(run_js):
-    cases = [(cin, cout, g) for cin, cout in itertools.product(range(1, 33), repeat=2) for g in (1, 2, 3, 4, 8, 16, 32)]
+    cases = [
+        (cin, cout, g)
+        for cin, cout in itertools.product(range(1, 33), repeat=2)
+        for g in (1, 2, 3, 4, 8, 16, 32)
+    ]
     js = js_map(run_js, "nearestValidGroups", cases)
     assert js == [nearest_valid_groups(*case) for case in cases]
-    for (cin, cout, g), nearest in zip(cases, js):
+    for (cin, cout, g), nearest in zip(cases, js, strict=True):
         allowed = valid_groups(cin, cout)
         assert nearest in allowed and abs(nearest - g) == min(abs(v - g) for v in allowed)
         if g in allowed:
@@ -115,7 +123,10 @@ def test_js_nearest_valid_groups(run_js):
 
 
 def torch_reads(conv: nn.Module, cin: int, size: int = 3) -> list[list[bool]]:
-    """For each output channel of ``conv``, which input channels its centre unit depends on (gradients)."""
+    """For each output channel of ``conv``, the input channels its centre unit depends on.
+
+    Found from the gradients.
+    """
     x = torch.randn(1, cin, size, size, requires_grad=True)
     out = conv(x)
     rows = []
@@ -134,26 +145,37 @@ def positive_conv(cin: int, cout: int, k: int, g: int) -> nn.Conv2d:
 
 
 CONNECTION_CASES = [
-    (8, 8, 1), (8, 8, 2), (8, 8, 4), (8, 8, 8), (6, 12, 3), (12, 6, 3), (16, 32, 16), (9, 6, 3), (5, 10, 5),
-    (32, 32, 32), (4, 4, 1), (1, 7, 1), (10, 15, 5),
+    (8, 8, 1),
+    (8, 8, 2),
+    (8, 8, 4),
+    (8, 8, 8),
+    (6, 12, 3),
+    (12, 6, 3),
+    (16, 32, 16),
+    (9, 6, 3),
+    (5, 10, 5),
+    (32, 32, 32),
+    (4, 4, 1),
+    (1, 7, 1),
+    (10, 15, 5),
 ]
 
 
 def test_js_connected_is_what_a_grouped_torch_conv_reads(run_js):
     torch.manual_seed(0)
     js = js_map(run_js, "connected", CONNECTION_CASES)
-    for (cin, cout, g), matrix in zip(CONNECTION_CASES, js):
+    for (cin, cout, g), matrix in zip(CONNECTION_CASES, js, strict=True):
         assert matrix == torch_reads(positive_conv(cin, cout, 3, g), cin)
         # Block-diagonal: each output reads C_in/g inputs, each input feeds C_out/g outputs.
         assert all(sum(row) == cin // g for row in matrix)
-        assert all(sum(column) == cout // g for column in zip(*matrix))
+        assert all(sum(column) == cout // g for column in zip(*matrix, strict=True))
     assert js_map(run_js, "connected", [(6, 4, 4)]) == [None]
 
 
 def test_js_shuffle_permutation_is_channel_shuffle(run_js):
     cases = [(c, g) for c in range(1, 33) for g in divisors(c)]
     js = js_map(run_js, "shufflePermutation", cases)
-    for (c, g), source in zip(cases, js):
+    for (c, g), source in zip(cases, js, strict=True):
         shuffled = channel_shuffle(torch.arange(c).view(1, c, 1, 1), g).view(c).tolist()
         assert source == shuffled
         per_group = c // g
@@ -165,7 +187,7 @@ def test_js_shuffle_permutation_is_channel_shuffle(run_js):
 
 
 def torch_reaching_groups(cin: int, cout: int, g: int, shuffle: bool) -> list[list[int]]:
-    """Input groups whose channels the final outputs of conv → (channel_shuffle) → conv depend on."""
+    """Input groups that each final output of conv → (channel_shuffle) → conv depends on."""
     first, second = positive_conv(cin, cout, 1, g), positive_conv(cout, cout, 1, g)
 
     def stack(x: torch.Tensor) -> torch.Tensor:
@@ -179,8 +201,20 @@ def torch_reaching_groups(cin: int, cout: int, g: int, shuffle: bool) -> list[li
 REACH_CASES = [
     (cin, cout, g, shuffle)
     for cin, cout, g in [
-        (8, 8, 2), (8, 8, 4), (8, 16, 4), (16, 16, 4), (12, 24, 3), (6, 18, 3), (9, 9, 3), (8, 8, 8),
-        (4, 32, 4), (32, 8, 8), (16, 32, 16), (8, 8, 1), (10, 20, 5), (24, 12, 6),
+        (8, 8, 2),
+        (8, 8, 4),
+        (8, 16, 4),
+        (16, 16, 4),
+        (12, 24, 3),
+        (6, 18, 3),
+        (9, 9, 3),
+        (8, 8, 8),
+        (4, 32, 4),
+        (32, 8, 8),
+        (16, 32, 16),
+        (8, 8, 1),
+        (10, 20, 5),
+        (24, 12, 6),
     ]
     for shuffle in (False, True)
 ]
@@ -190,7 +224,7 @@ def test_js_reaching_groups_match_torch_conv_shuffle_conv(run_js):
     torch.manual_seed(1)
     js = js_map(run_js, "reachingGroups", REACH_CASES)
     mixed = js_map(run_js, "mixedOutputs", REACH_CASES)
-    for (cin, cout, g, shuffle), reach, count in zip(REACH_CASES, js, mixed):
+    for (cin, cout, g, shuffle), reach, count in zip(REACH_CASES, js, mixed, strict=True):
         expected = torch_reaching_groups(cin, cout, g, shuffle)
         assert reach == expected, (cin, cout, g, shuffle)
         assert count == sum(len(groups) == g for groups in expected)
@@ -205,18 +239,36 @@ def test_js_reaching_groups_match_torch_conv_shuffle_conv(run_js):
 
 
 def test_grouped_conv_python_side(run_js):
-    w = GroupedConv(in_channels=12, out_channels=24, groups=3, kernel_size=5, output_size=7, shuffle=True)
-    assert w.param_count == analysis.conv_params(12, 24, 5, groups=3, bias=False) == 5 * 5 * 12 * 24 // 3
+    w = GroupedConv(
+        in_channels=12, out_channels=24, groups=3, kernel_size=5, output_size=7, shuffle=True
+    )
+    assert (
+        w.param_count
+        == analysis.conv_params(12, 24, 5, groups=3, bias=False)
+        == 5 * 5 * 12 * 24 // 3
+    )
     assert w.mac_count == analysis.conv_macs(12, 24, 5, 7, groups=3)
-    assert {"in_channels", "out_channels", "groups", "kernel_size", "output_size", "shuffle"} <= set(w.keys)
+    assert {
+        "in_channels",
+        "out_channels",
+        "groups",
+        "kernel_size",
+        "output_size",
+        "shuffle",
+    } <= set(w.keys)
     defaults = GroupedConv()
-    assert (defaults.in_channels, defaults.out_channels, defaults.groups, defaults.kernel_size) == (8, 8, 2, 3)
+    assert (defaults.in_channels, defaults.out_channels, defaults.groups, defaults.kernel_size) == (
+        8,
+        8,
+        2,
+        3,
+    )
     assert defaults.output_size == 14 and defaults.shuffle is False
     # Python's reachability (through cnnlib.layers.channel_shuffle) is what the JS draws.
     cases = [(cin, cout, g, s) for cin, cout, g, s in REACH_CASES]
     js = js_map(run_js, "reachingGroups", cases)
     mixed = js_map(run_js, "mixedOutputs", cases)
-    for (cin, cout, g, s), reach, count in zip(cases, js, mixed):
+    for (cin, cout, g, s), reach, count in zip(cases, js, mixed, strict=True):
         widget = GroupedConv(in_channels=cin, out_channels=cout, groups=g, shuffle=s)
         assert widget.reaching_groups == reach and widget.mixed_outputs == count
     # Changing a channel count that groups no longer divides moves groups to the nearest divisor.
@@ -224,7 +276,9 @@ def test_grouped_conv_python_side(run_js):
     assert w.groups == 2
     w.groups = 4
     assert w.param_count is None and w.mac_count is None and w.reaching_groups is None
-    message = r"groups must divide in_channels \(8\) and out_channels \(12\), one of \[1, 2, 4\], got 3"
+    message = (
+        r"groups must divide in_channels \(8\) and out_channels \(12\), one of \[1, 2, 4\], got 3"
+    )
     with pytest.raises(ValueError, match=message):
         GroupedConv(in_channels=8, out_channels=12, groups=3)
     with pytest.raises(ValueError, match="in_channels must be between 1 and 32, got 33"):

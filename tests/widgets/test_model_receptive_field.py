@@ -23,8 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "cnnlib" / "widgets" / "model_receptive_field.js"
 
 
-
-
 @pytest.fixture(scope="module")
 def widgets() -> dict[str, ModelReceptiveField]:
     return {
@@ -33,12 +31,18 @@ def widgets() -> dict[str, ModelReceptiveField]:
     }
 
 
-def analysis_axes(model: nn.Module, input_size: tuple[int, ...]) -> dict[str, tuple[AxisField, AxisField]]:
-    """Each spatial row of cnnlib.analysis.receptive_field as two AxisFields, by name (last call wins)."""
+def analysis_axes(
+    model: nn.Module, input_size: tuple[int, ...]
+) -> dict[str, tuple[AxisField, AxisField]]:
+    """Each spatial row of cnnlib.analysis.receptive_field as two AxisFields, by name.
+
+    Where a name occurs more than once, its last call wins.
+    """
     rows = analysis.receptive_field(model, input_size).rows
     return {
         r.name: tuple(
-            AxisField(size=r.size[a], stride=r.effective_stride[a], start=-r.effective_padding[a]) for a in range(2)
+            AxisField(size=r.size[a], stride=r.effective_stride[a], start=-r.effective_padding[a])
+            for a in range(2)
         )
         for r in rows
         if r.size is not None
@@ -46,7 +50,10 @@ def analysis_axes(model: nn.Module, input_size: tuple[int, ...]) -> dict[str, tu
 
 
 def measured_shapes(model: nn.Module, input_size: tuple[int, ...]) -> dict[str, tuple[int, int]]:
-    """Spatial output shape of every leaf module (and input shape, as "<name> (input)"), by hooks."""
+    """Spatial output shape of every leaf module, measured by hooks.
+
+    Each leaf module's input shape is recorded too, as "<name> (input)".
+    """
     shapes: dict[str, tuple[int, int]] = {}
     hooks = []
     for name, module in model.named_modules():
@@ -101,14 +108,33 @@ def test_layers_trait_is_what_receptive_field_and_summary_give(build, input_size
 def test_layers_trait_hand_derived_values(widgets):
     first, last = widgets["resnet18"].layers[0], widgets["resnet18"].layers[-1]
     # conv1: 7x7, stride 2, padding 3 on 224 -> 112.
-    assert [first[k] for k in ("name", "size_h", "stride_h", "start_h", "out_h")] == ["conv1", 7, 2, -3, 112]
-    # ResNet-18's well-known final field: 435 pixels, stride 32, on a 7x7 map entering global pooling.
-    assert [last[k] for k in ("name", "size_w", "stride_w", "start_w", "out_w")] == ["avgpool (input)", 435, 32, -217, 7]
+    assert [first[k] for k in ("name", "size_h", "stride_h", "start_h", "out_h")] == [
+        "conv1",
+        7,
+        2,
+        -3,
+        112,
+    ]
+    # ResNet-18's well-known final field: 435 pixels, stride 32, on a 7x7 map entering global
+    # pooling.
+    assert [last[k] for k in ("name", "size_w", "stride_w", "start_w", "out_w")] == [
+        "avgpool (input)",
+        435,
+        32,
+        -217,
+        7,
+    ]
     # LeNet-5 (C1 pads 28 to 32): C1 5, S2 5+1=6, C3 6+4*2=14, S4 14+1*2=16, C5 16+4*4=32.
     lenet = {row["name"]: row for row in widgets["lenet5"].layers}
     sizes = [lenet[f"features.{n}"]["size_h"] for n in ("c1", "s2", "c3", "s4", "c5")]
     assert sizes == [5, 6, 14, 16, 32]
-    assert [lenet[f"features.{n}"]["out_h"] for n in ("c1", "s2", "c3", "s4", "c5")] == [28, 14, 10, 5, 1]
+    assert [lenet[f"features.{n}"]["out_h"] for n in ("c1", "s2", "c3", "s4", "c5")] == [
+        28,
+        14,
+        10,
+        5,
+        1,
+    ]
     assert all(row["start_h"] == -2 for row in lenet.values())
 
 
@@ -125,12 +151,17 @@ def test_js_field_span_and_centre_agree_with_axis_field(run_js, widgets):
     js = run_js(
         "model_receptive_field",
         f"const c = {json.dumps(cases)};\n"
-        "console.log(JSON.stringify(c.map(([u, s, j, r]) => [w.fieldSpan(u, s, j, r), w.unitCentre(u, s, j, r)])));",
+        "console.log(JSON.stringify(c.map(([u, s, j, r]) => "
+        "[w.fieldSpan(u, s, j, r), w.unitCentre(u, s, j, r)])));",
     )
     assert len(cases) > 1000
-    for (u, start, stride, size), (span, centre) in zip(cases, js):
+    for (u, start, stride, size), (span, centre) in zip(cases, js, strict=True):
         axis = AxisField(size=size, stride=stride, start=start)
-        assert tuple(span) == field_span(u, axis) == (start + u * stride, start + u * stride + size - 1)
+        assert (
+            tuple(span)
+            == field_span(u, axis)
+            == (start + u * stride, start + u * stride + size - 1)
+        )
         assert centre == axis.center + u * stride
 
 
@@ -140,13 +171,18 @@ def test_js_unit_at_picks_the_nearest_unit_centre(run_js, widgets):
         n = w.image_size
         for row in w.layers:
             for axis in "hw":
-                args = [row[f"start_{axis}"], row[f"stride_{axis}"], row[f"size_{axis}"], row[f"out_{axis}"]]
+                args = [
+                    row[f"start_{axis}"],
+                    row[f"stride_{axis}"],
+                    row[f"size_{axis}"],
+                    row[f"out_{axis}"],
+                ]
                 cases += [[p / 2, *args] for p in range(-10, 2 * n + 10)]
     js = run_js(
         "model_receptive_field",
         f"const c = {json.dumps(cases)};\nconsole.log(JSON.stringify(c.map(a => w.unitAt(...a))));",
     )
-    for (pixel, start, stride, size, count), unit in zip(cases, js):
+    for (pixel, start, stride, size, count), unit in zip(cases, js, strict=True):
         axis = AxisField(size=size, stride=stride, start=start)
         assert unit == unit_at(pixel, axis, count)
         distances = [abs(axis.center + u * stride - pixel) for u in range(count)]
@@ -154,7 +190,14 @@ def test_js_unit_at_picks_the_nearest_unit_centre(run_js, widgets):
 
 
 def test_js_clip_span_and_extent(run_js):
-    cases = [([-5, 3], 10), ([2, 7], 10), ([-217, 217], 224), ([8, 20], 10), ([10, 20], 10), ([-9, -1], 10)]
+    cases = [
+        ([-5, 3], 10),
+        ([2, 7], 10),
+        ([-217, 217], 224),
+        ([8, 20], 10),
+        ([10, 20], 10),
+        ([-9, -1], 10),
+    ]
     cases.append(([9, 9], 10))
     extents = [(-3, 2, 7, 112, 224), (-217, 32, 435, 7, 224), (0, 1, 1, 10, 10)]
     clipped, covered = run_js(
@@ -163,7 +206,8 @@ def test_js_clip_span_and_extent(run_js):
         f"{json.dumps(extents)}.map(a => w.layerExtent(...a))]));",
     )
     assert clipped == [[0, 3], [2, 7], [0, 217], [8, 9], None, None, [9, 9]]
-    # conv1 of ResNet-18: unit 111 ends at -3 + 111*2 + 7 = 226; the last layer spans -217 .. -217 + 6*32 + 435.
+    # conv1 of ResNet-18: unit 111 ends at -3 + 111*2 + 7 = 226; the last layer spans
+    # -217 .. -217 + 6*32 + 435.
     assert covered == [[-3, 226], [-217, 410], [0, 10]]
 
 
@@ -171,8 +215,10 @@ def test_js_flags_a_missing_layer(run_js):
     reasons = run_js(
         "model_receptive_field",
         "console.log(JSON.stringify([w.invalidReason(undefined, 224), "
-        "w.invalidReason({name: 'x', size_h: 3, size_w: 3, stride_h: 1, stride_w: 1, out_h: 0, out_w: 4}, 224), "
-        "w.invalidReason({name: 'x', size_h: 3, size_w: 3, stride_h: 1, stride_w: 1, out_h: 2, out_w: 4}, 224)]));",
+        "w.invalidReason({name: 'x', size_h: 3, size_w: 3, stride_h: 1, stride_w: 1, "
+        "out_h: 0, out_w: 4}, 224), "
+        "w.invalidReason({name: 'x', size_h: 3, size_w: 3, stride_h: 1, stride_w: 1, "
+        "out_h: 2, out_w: 4}, 224)]));",
     )
     assert reasons[0] and "out_h" in reasons[1] and reasons[2] == ""
 
@@ -181,7 +227,10 @@ def test_js_flags_a_missing_layer(run_js):
 
 
 def positive_stack() -> nn.Sequential:
-    """Convolutions and average pooling with positive weights: the gradient fills the whole field."""
+    """Convolutions and average pooling with positive weights.
+
+    With them the gradient fills the whole field.
+    """
     model = nn.Sequential(
         nn.Conv2d(1, 2, 3, padding=1),
         nn.Conv2d(2, 2, 3, stride=2, padding=2, dilation=2),
@@ -212,7 +261,8 @@ def test_drawn_field_is_where_the_input_gradient_reaches(run_js):
     drawn = run_js(
         "model_receptive_field",
         f"const layers = {json.dumps(layers)};\n"
-        f"console.log(JSON.stringify({json.dumps(cases)}.map(([i, u, v]) => {{ const l = layers[i];\n"
+        f"console.log(JSON.stringify({json.dumps(cases)}"
+        ".map(([i, u, v]) => { const l = layers[i];\n"
         f"  return [w.clipSpan(w.fieldSpan(u, l.start_h, l.stride_h, l.size_h), {n}),\n"
         f"          w.clipSpan(w.fieldSpan(v, l.start_w, l.stride_w, l.size_w), {n})]; }})));",
     )
@@ -221,10 +271,12 @@ def test_drawn_field_is_where_the_input_gradient_reaches(run_js):
     outputs = [x]
     for module in model:
         outputs.append(module(outputs[-1]))
-    for (index, u, v), (rows, cols) in zip(cases, drawn):
+    for (index, u, v), (rows, cols) in zip(cases, drawn, strict=True):
         (grad,) = torch.autograd.grad(outputs[index + 1][0, 0, u, v], x, retain_graph=True)
         reached = {tuple(p) for p in (grad[0, 0] != 0).nonzero().tolist()}
-        expected = {(a, b) for a in range(rows[0], rows[1] + 1) for b in range(cols[0], cols[1] + 1)}
+        expected = {
+            (a, b) for a in range(rows[0], rows[1] + 1) for b in range(cols[0], cols[1] + 1)
+        }
         assert reached == expected, (layers[index]["name"], u, v)
 
 
@@ -257,7 +309,9 @@ def test_field_property_reports_the_drawn_rectangle():
     assert w.field == (-3 + 222, -3, -3 + 222 + 6, 3)
     lenet = ModelReceptiveField("lenet5", layer=-2)
     assert lenet.layer == len(lenet.layers) - 2
-    assert {"layers", "layer", "unit", "image_url", "image", "image_size", "model_name"} <= set(w.keys)
+    assert {"layers", "layer", "unit", "image_url", "image", "image_size", "model_name"} <= set(
+        w.keys
+    )
 
 
 class Upsampler(nn.Module):
@@ -282,17 +336,23 @@ def test_validation_errors():
         ModelReceptiveField("resnet18", image_size=224.0)
     with pytest.raises(ValueError, match="does not accept an input of shape \\(1, 1, 64, 64\\)"):
         ModelReceptiveField("lenet5", image_size=64)  # its classifier expects 28x28
-    with pytest.raises(ValueError, match="cannot show the receptive fields of Upsampler: .*cannot follow"):
+    with pytest.raises(
+        ValueError, match="cannot show the receptive fields of Upsampler: .*cannot follow"
+    ):
         ModelReceptiveField(Upsampler(), image_size=32)
     with pytest.raises(ValueError, match="unknown model name 'resnet9000'"):
         ModelReceptiveField("resnet9000")
-    with pytest.raises(TypeError, match="model must be a model name \\(str\\) or a torch.nn.Module, got 42"):
+    with pytest.raises(
+        TypeError, match="model must be a model name \\(str\\) or a torch.nn.Module, got 42"
+    ):
         ModelReceptiveField(42)
     with pytest.raises(ValueError, match="layer 'fc' is not one of the layers shown"):
         ModelReceptiveField("lenet5", layer="fc")
     with pytest.raises(ValueError, match="layer must be between 0 and 5, got 6"):
         ModelReceptiveField("lenet5", layer=6)
-    with pytest.raises(ValueError, match="unit must lie on the 28x28 feature map of features.c1, got \\(28, 0\\)"):
+    with pytest.raises(
+        ValueError, match="unit must lie on the 28x28 feature map of features.c1, got \\(28, 0\\)"
+    ):
         ModelReceptiveField("lenet5", layer="features.c1", unit=(28, 0))
     with pytest.raises(TypeError, match="unit must be a \\(row, col\\) pair of ints"):
         ModelReceptiveField("lenet5", unit=(1.5, 0))
