@@ -182,9 +182,8 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     positive_int("channel_shuffle", "groups", groups)
     n, channels, height, width = x.shape
     if channels % groups:
-        raise ValueError(
-            f"channel_shuffle: groups ({groups}) must divide the channels ({channels})"
-        )
+        message = f"groups ({groups}) must divide the channels ({channels})"
+        raise ValueError(f"channel_shuffle: {message}")
     x = x.view(n, groups, channels // groups, height, width)
     return x.transpose(1, 2).contiguous().view(n, channels, height, width)
 

@@ -94,7 +94,8 @@ def show_images(
     fig, axes = plt.subplots(rows, columns, figsize=(1.4 * columns, 1.6 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, image, label in zip(axes.flat, images, labels, strict=True):
+    # The grid can have more axes than images: the last ones stay empty.
+    for ax, image, label in zip(axes.flat, images, labels, strict=False):
         picture = image.permute(1, 2, 0).squeeze(-1).cpu().numpy()
         ax.imshow(picture, cmap="gray" if image.shape[0] == 1 else None)
         ax.set_title(classes[int(label)], fontsize=8)

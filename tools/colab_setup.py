@@ -40,11 +40,9 @@ def setup_cell_source(url: str, branch: str) -> str:
         "\n"
         f'    url = "{url}"\n'
         f'    ref = "{branch}"\n'
-        "    subprocess.run(\n"
-        '        [sys.executable, "-m", "pip", "install", "-q",\n'
-        '         f"cnnlib[book] @ git+{url}@{ref}"],\n'
-        "        check=True,\n"
-        "    )\n"
+        '    package = f"cnnlib[book] @ git+{url}@{ref}"\n'
+        '    pip = [sys.executable, "-m", "pip", "install", "-q", package]\n'
+        "    subprocess.run(pip, check=True)\n"
         "    from google.colab import output\n"
         "\n"
         "    output.enable_custom_widget_manager()"

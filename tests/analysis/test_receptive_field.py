@@ -194,6 +194,7 @@ RF_MODELS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(RF_MODELS))
 def test_receptive_field_equals_gradient_extent(name):
     model = torchvision.models.get_model(name, weights=None, **RF_MODELS[name])

@@ -59,6 +59,7 @@ def test_twin_layout_and_counts_match_torchvision(name):
     assert round(analysis.count_macs(ours, (1, *IMAGENET)) / 1e9, 3) == meta["_ops"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", TWINS)
 def test_twin_outputs_match_torchvision(name):
     torch.manual_seed(0)

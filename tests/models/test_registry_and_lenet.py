@@ -39,6 +39,7 @@ def test_get_model_passes_keyword_arguments():
     assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 3)
 
 
+@pytest.mark.slow  # at full size; tests/models/test_contract.py covers every model fast
 @pytest.mark.parametrize("name", list_models())
 def test_every_model_builds_runs_and_is_countable(name):
     from torch.utils.flop_counter import FlopCounterMode

@@ -38,6 +38,7 @@ def test_all_variants_are_registered_for_imagenet_input():
     assert all(model_info(name).image_shape == (3, 224, 224) for name in ALL)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", TWINS)
 def test_twin_matches_torchvision(name):
     # One build per model (the large ones take seconds): counts first, in float32.

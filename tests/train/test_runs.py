@@ -89,6 +89,7 @@ def test_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["state.pt"]
 
 
+@pytest.mark.slow
 def test_ddp_on_two_gloo_processes_matches_one_process(small, tmp_path):
     output = tmp_path / "ddp.pt"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CNNLIB_BUDGET": "quick"}
