@@ -203,21 +203,31 @@ class Augmentation:
         n, c, h, w = images.shape
         p = self.crop_padding
         # Source row and column of every output pixel, per sample: (N, H) and (N, W).
-        rows = torch.arange(h).expand(n, h)
-        cols = torch.arange(w).expand(n, w)
-        source = images
+        # The draws stay on the CPU generator (the same results on every device);
+        # only these small tensors travel, through pinned memory to a GPU, so the
+        # copy does not wait for the GPU to finish its queued work.
+        dev = images.device
+        shift = torch.zeros(n, 2, dtype=torch.long)
         if p > 0:
-            offsets = torch.randint(0, 2 * p + 1, (n, 2), generator=generator)
-            rows = rows + offsets[:, :1]
-            cols = cols + offsets[:, 1:]
-            source = F.pad(images, (p, p, p, p))
+            shift = torch.randint(0, 2 * p + 1, (n, 2), generator=generator)
+        flips = torch.zeros(n, dtype=torch.bool)
         if self.horizontal_flip:
             flips = torch.randint(0, 2, (n,), generator=generator).bool()
-            cols = torch.where(flips[:, None], cols.flip(1), cols)
-        dev = images.device
+        shift, flips = _to_device(shift, dev), _to_device(flips, dev)
+        rows = torch.arange(h, device=dev).expand(n, h) + shift[:, :1]
+        cols = torch.arange(w, device=dev).expand(n, w)
+        cols = torch.where(flips[:, None], cols.flip(1), cols) + shift[:, 1:]
+        source = F.pad(images, (p, p, p, p)) if p > 0 else images
         sample = torch.arange(n, device=dev).view(n, 1, 1, 1)
         channel = torch.arange(c, device=dev).view(1, c, 1, 1)
-        return source[sample, channel, rows.to(dev).view(n, 1, h, 1), cols.to(dev).view(n, 1, 1, w)]
+        return source[sample, channel, rows.view(n, 1, h, 1), cols.view(n, 1, 1, w)]
+
+
+def _to_device(tensor: torch.Tensor, dev: torch.device) -> torch.Tensor:
+    """A small CPU tensor on ``dev``: through pinned memory to a GPU, without waiting for it."""
+    if dev.type == "cuda":
+        return tensor.pin_memory().to(dev, non_blocking=True)
+    return tensor.to(dev)
 
 
 @dataclass(frozen=True)

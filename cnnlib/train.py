@@ -7,14 +7,19 @@ per budget, so the same notebook runs in about a minute on a laptop CPU
     run = budget()                      # Budget(name='quick', reason='no CUDA GPU found')
     epochs = run.pick(quick=3, full=30)
 
-On CUDA, ``fit`` uses automatic mixed precision (bf16 where the GPU supports
-it, else fp16 with a gradient scaler) and the channels-last memory format;
+On CUDA, ``fit`` uses automatic mixed precision (bf16 where the GPU computes in
+it, compute capability 8.0 and up; fp16 with a gradient scaler on older GPUs
+such as Colab's T4), the channels-last memory format and cuDNN's autotuning;
 ``compile=True`` adds :func:`torch.compile`. ``checkpoint=`` saves the whole
-training state after every epoch (atomically) and resumes from it. Run the same
-script under ``torchrun --nproc_per_node N`` and ``fit`` trains with
-:class:`~torch.nn.parallel.DistributedDataParallel`, splitting every global
-batch across the processes, so the numbers match a single process on the same
-global batch.
+training state after every epoch (atomically) and resumes from it, on the same
+or another device. Run the same script under ``torchrun --nproc_per_node N``
+and ``fit`` trains with :class:`~torch.nn.parallel.DistributedDataParallel`:
+each process takes an equal share of every global batch (``batch_size`` must be
+a multiple of N, and a last partial batch is left out), batch norms normalise
+with the statistics of the whole global batch (synchronised across the
+processes, on GPUs and CPUs), and each process draws its own dropout masks; so
+the numbers match a single process on the same global batches, up to float
+rounding.
 
 Before any work, ``fit`` and ``evaluate`` run the model once on one image of the
 data: a model built for other data (input channels, image size, number of
@@ -27,6 +32,7 @@ a fair share.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import math
@@ -48,7 +54,7 @@ from tqdm.auto import tqdm
 from cnnlib._checks import boolean, non_negative_number, positive_int, positive_number, probability
 from cnnlib._inputs import check_num_classes, forward_checked
 from cnnlib._threads import CpuThreads
-from cnnlib.data import Augmentation, ImageDataset
+from cnnlib.data import Augmentation, ImageDataset, _to_device
 
 __all__ = [
     "device",
@@ -113,9 +119,22 @@ def budget() -> Budget:
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed torch's global generators (CPU and CUDA) and return a CPU generator for shuffling."""
+    return _seed_process(seed, rank=0)
+
+
+def _seed_process(seed: int, rank: int) -> torch.Generator:
+    """Seed process ``rank`` of a job: its own global streams, the job's shuffling generator.
+
+    torch's global generators (dropout masks, Shake-Shake's coefficients) get
+    a different seed on every process, ``(seed + rank·2654435761) mod 2³²``
+    (Knuth's multiplicative hash constant; the CPU generator keeps 32 bits of
+    its seed), so rank 0 uses ``seed`` as one process does; the returned CPU
+    generator, which orders and augments the batches, is seeded with ``seed``
+    on every process, so that they stay in step.
+    """
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed_everything: seed must be a non-negative int, got {seed!r}")
-    torch.manual_seed(seed)
+    torch.manual_seed(seed if rank == 0 else (seed + rank * 2_654_435_761) % 2**32)
     return torch.Generator().manual_seed(seed)
 
 
@@ -184,10 +203,15 @@ def _memory_format(dev: torch.device) -> torch.memory_format:
 
 
 def _autocast(dev: torch.device) -> tuple[contextlib.AbstractContextManager, str, bool]:
-    """Autocast context, its name, and whether fp16 needs a gradient scaler."""
+    """Autocast context, its name, and whether fp16 needs a gradient scaler.
+
+    bf16 only where the GPU computes in it: ``torch.cuda.is_bf16_supported()``
+    also answers True on a T4 or V100 (compute capability 7.x), which emulates
+    bf16 and has no bf16 convolutions in cuDNN; those get fp16 and a scaler.
+    """
     if dev.type != "cuda":
         return contextlib.nullcontext(), "off", False
-    if torch.cuda.is_bf16_supported():
+    if torch.cuda.is_bf16_supported(including_emulation=False):
         return torch.autocast("cuda", dtype=torch.bfloat16), "bf16", False
     return torch.autocast("cuda", dtype=torch.float16), "fp16", True
 
@@ -278,33 +302,57 @@ def evaluate(
     return total_loss / len(labels), correct / len(labels)
 
 
-def init_distributed() -> tuple[int, int]:
+def _world_size() -> int:
+    """Processes of the job: ``WORLD_SIZE`` (set by ``torchrun``), else 1."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_world_size()
+    raw = os.environ.get("WORLD_SIZE", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"init_distributed: WORLD_SIZE must be a positive int, got {raw!r}")
+    return int(raw)
+
+
+def _local_rank() -> int:
+    """This process's index on its machine: ``LOCAL_RANK`` (set by ``torchrun``), else 0."""
+    local = os.environ.get("LOCAL_RANK", "0")
+    if not local.isdigit():
+        raise ValueError(f"init_distributed: LOCAL_RANK must be a non-negative int, got {local!r}")
+    return int(local)
+
+
+def init_distributed(device: torch.device | None = None) -> tuple[int, int]:
     """Join the process group ``torchrun`` describes; return ``(rank, world_size)``.
 
     Without ``torchrun`` (no ``WORLD_SIZE`` above 1 in the environment) this does
-    nothing and returns ``(0, 1)``. Under it, the group is initialised once
-    (NCCL on CUDA, else gloo) and each process takes the GPU of its
-    ``LOCAL_RANK``. :func:`fit` calls it, so a script needs no changes.
+    nothing and returns ``(0, 1)``. Under it, the group is initialised once,
+    with a backend per device (gloo for CPU tensors, NCCL for CUDA ones where
+    CUDA exists), and destroyed when the program exits. Only a process that
+    trains on CUDA (``device``) binds to its GPU, ``cuda:LOCAL_RANK``, which
+    it also hands to the group (``device_id``). :func:`fit` calls it, so a
+    script needs no changes.
 
     Raises:
         ValueError: ``WORLD_SIZE`` or ``LOCAL_RANK`` is not a non-negative int.
     """
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
-    raw = os.environ.get("WORLD_SIZE", "1")
-    if not raw.isdigit():
-        raise ValueError(f"init_distributed: WORLD_SIZE must be a positive int, got {raw!r}")
-    if int(raw) <= 1:
+    if _world_size() <= 1:
         return 0, 1
-    local = os.environ.get("LOCAL_RANK", "0")
-    if not local.isdigit():
-        raise ValueError(f"init_distributed: LOCAL_RANK must be a non-negative int, got {local!r}")
-    if torch.cuda.is_available():
-        torch.cuda.set_device(int(local))
-        dist.init_process_group("nccl")
-    else:
-        dist.init_process_group("gloo")
+    _local_rank()  # checked before anything is initialised
+    backend = "cpu:gloo,cuda:nccl" if torch.cuda.is_available() else "gloo"
+    options: dict[str, object] = {}
+    if device is not None and device.type == "cuda":
+        torch.cuda.set_device(device)
+        options["device_id"] = device
+    dist.init_process_group(backend, **options)
+    atexit.register(_leave_process_group)
     return dist.get_rank(), dist.get_world_size()
+
+
+def _leave_process_group() -> None:
+    """At exit: destroy the group :func:`init_distributed` made (NCCL warns otherwise)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def _local_world_size(world: int) -> int:
@@ -314,12 +362,28 @@ def _local_world_size(world: int) -> int:
 
 
 def _training_device(requested: torch.device | None, world: int) -> torch.device:
-    """``requested``; else under torchrun on CUDA the process's own GPU; else the best device."""
-    if requested is not None:
-        return requested
+    """Where this process trains.
+
+    Under ``torchrun`` with CUDA, each process trains on ``cuda:LOCAL_RANK``:
+    ``device=None`` or ``"cuda"`` picks it, and any other GPU is refused (it
+    would put several processes on one GPU). Otherwise ``requested``, or the
+    best device.
+
+    Raises:
+        ValueError: under ``torchrun``, ``requested`` is a GPU other than this
+            process's.
+    """
     if world > 1 and torch.cuda.is_available():
-        return torch.device("cuda", torch.cuda.current_device())
-    return _best_device()
+        own = torch.device("cuda", _local_rank())
+        if requested is None or (requested.type == "cuda" and requested.index is None):
+            return own
+        if requested.type == "cuda" and requested != own:
+            raise ValueError(
+                f"fit: under torchrun this process's LOCAL_RANK is {own.index}, so it trains on "
+                f"{own}; got device='{requested}': pass device='cuda' (or none) to use it"
+            )
+        return requested
+    return requested if requested is not None else _best_device()
 
 
 def _check_fit_arguments(
@@ -369,6 +433,10 @@ class _Batches:
     the first ``samples`` of it. Each global batch is augmented as a whole on
     every process, so the draws stay in step across a ``torchrun`` job; each
     process then takes every ``world``-th sample of it, from its ``rank`` on.
+    With ``whole_batches`` (under ``torchrun``, where ``world`` divides
+    ``batch_size``, and with ``torch.compile``) a last, partial batch is left
+    out: every process gets an equal, non-empty share of every step, and a
+    compiled model sees one batch shape.
     """
 
     images: torch.Tensor
@@ -381,14 +449,22 @@ class _Batches:
     samples: int
     rank: int
     world: int
+    whole_batches: bool
 
     def __len__(self) -> int:
+        if self.whole_batches:
+            return self.samples // self.batch_size
         return math.ceil(self.samples / self.batch_size)
+
+    @property
+    def used(self) -> int:
+        """Samples of an epoch that reach the model (all processes together)."""
+        return min(self.samples, len(self) * self.batch_size)
 
     def epoch(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """The ``(inputs, labels)`` of every step of one epoch."""
         order = torch.randperm(len(self.labels), generator=generator)[: self.samples]
-        order = order.to(self.images.device)
+        order = _to_device(order, self.images.device)
         for step in range(len(self)):
             index = order[step * self.batch_size : (step + 1) * self.batch_size]
             batch = self.images[index]
@@ -411,9 +487,20 @@ def _batches(
     augment: bool,
     rank: int,
     world: int,
+    whole_batches: bool,
 ) -> _Batches:
-    """The training split of ``data`` on ``dev``, cut into ``fit``'s batches."""
+    """The training split of ``data`` on ``dev``, cut into ``fit``'s batches.
+
+    Raises:
+        ValueError: ``whole_batches`` leaves no batch (fewer samples than ``batch_size``).
+    """
     n = len(data.train_labels)
+    samples = min(n, max_samples) if max_samples else n
+    if whole_batches and samples < batch_size:
+        raise ValueError(
+            f"fit: {samples} training samples make no whole batch of batch_size={batch_size} "
+            "(needed under torchrun and with compile=True): lower batch_size"
+        )
     mean, std = _statistics(data, dev)
     augmentation = data.augmentation if augment and data.augmentation.enabled else None
     return _Batches(
@@ -424,9 +511,10 @@ def _batches(
         memory_format=memory_format,
         augmentation=augmentation,
         batch_size=batch_size,
-        samples=min(n, max_samples) if max_samples else n,
+        samples=samples,
         rank=rank,
         world=world,
+        whole_batches=whole_batches,
     )
 
 
@@ -484,6 +572,30 @@ def _save_atomic(state: dict[str, object], path: Path) -> None:
         raise
 
 
+def _load_optimiser_state(optimiser: torch.optim.Optimizer, state: dict[str, object]) -> None:
+    """``optimiser.load_state_dict(state)``, with each state tensor in its parameter's layout.
+
+    A checkpoint keeps the memory format it was saved with: channels-last from a
+    CUDA run, contiguous from a CPU run. Fused optimisers walk a parameter and
+    its state in memory order, so a state in another layout than its parameter
+    pairs the wrong elements (on the CPU) or fails (on CUDA): copy each state
+    tensor shaped like its parameter into a tensor laid out like it.
+    """
+    optimiser.load_state_dict(state)
+    for group in optimiser.param_groups:
+        for parameter in group["params"]:
+            for key, value in optimiser.state.get(parameter, {}).items():
+                if isinstance(value, torch.Tensor) and value.shape == parameter.shape:
+                    laid_out = torch.empty_like(parameter, dtype=value.dtype)
+                    optimiser.state[parameter][key] = laid_out.copy_(value)
+
+
+def _load_scaler_state(scaler: torch.amp.GradScaler, state: dict[str, object]) -> None:
+    """Load a gradient scaler's state; an empty one (saved by a CPU or bf16 run) starts afresh."""
+    if state:
+        scaler.load_state_dict(state)
+
+
 @dataclass(frozen=True)
 class _Checkpoint:
     """The file ``fit(checkpoint=...)`` writes after every epoch, and the settings it belongs to."""
@@ -491,15 +603,26 @@ class _Checkpoint:
     path: Path
     settings: dict[str, object]
 
-    def resume(self, state: _TrainingState, dev: torch.device) -> None:
-        """Load the saved run into ``state``; nothing happens if the file does not exist.
+    def resume(self, state: _TrainingState, dev: torch.device, world: int) -> None:
+        """Load the saved run into ``state``; nothing happens if there is no file.
+
+        Under ``torchrun`` the first process reads the file and sends it to the
+        others, so all resume at the same epoch even when the file is on its
+        machine only (the processes write it from the first one only).
 
         Raises:
             ValueError: the file was saved with other settings.
         """
-        if not self.path.exists():
+        saved = None
+        if world == 1 or dist.get_rank() == 0:
+            if self.path.exists():
+                saved = torch.load(self.path, map_location="cpu", weights_only=True)
+        if world > 1:
+            box = [saved]
+            dist.broadcast_object_list(box, src=0, device=dev if dev.type == "cuda" else None)
+            saved = box[0]
+        if saved is None:
             return
-        saved = torch.load(self.path, map_location="cpu", weights_only=True)
         if saved["settings"] != self.settings:
             changed = {
                 key: (saved["settings"].get(key), value)
@@ -511,9 +634,9 @@ class _Checkpoint:
                 f"(saved, now): {changed}; delete it or train with its settings"
             )
         state.model.load_state_dict(saved["model"])
-        state.optimizer.load_state_dict(saved["optimizer"])
+        _load_optimiser_state(state.optimizer, saved["optimizer"])
         state.schedule.load_state_dict(saved["schedule"])
-        state.scaler.load_state_dict(saved["scaler"])
+        _load_scaler_state(state.scaler, saved["scaler"])
         state.generator.set_state(saved["generator"])
         torch.set_rng_state(saved["torch_rng"])
         if "cuda_rng" in saved and dev.type == "cuda":
@@ -611,7 +734,8 @@ def fit(
         model: the network; moved to ``device`` (in place).
         data: an :class:`~cnnlib.data.ImageDataset`.
         epochs: passes over the (possibly truncated) training set.
-        batch_size: samples per optimisation step (the global batch under ``torchrun``).
+        batch_size: samples per optimisation step (the global batch under
+            ``torchrun``, a multiple of the number of processes).
         lr: peak learning rate of the one-cycle schedule (Smith and Topin, 2019).
         weight_decay: decoupled (AdamW) or L2 (SGD) weight decay.
         optimizer: ``"adamw"`` or ``"sgd"`` (Nesterov momentum 0.9).
@@ -619,11 +743,14 @@ def fit(
         augment: apply the dataset's recommended :class:`~cnnlib.data.Augmentation`
             (random crops, flips) to every training batch.
         max_train_samples: train on the first this many samples of every
-            shuffled epoch (the quick budget uses it); ``None`` for all.
+            shuffled epoch (the quick budget uses it); ``None`` for all. Under
+            ``torchrun`` and with ``compile=True`` only whole batches of them.
         seed: seeds the shuffling, the augmentation and torch's global generators (dropout).
-        device: where to train; default :func:`device` (under ``torchrun`` on
-            CUDA, the process's own GPU).
-        compile: train through :func:`torch.compile` (evaluation runs the plain model).
+        device: where to train; default :func:`device`. Under ``torchrun`` with
+            CUDA, each process trains on its own GPU, ``cuda:LOCAL_RANK``
+            (``device="cuda"`` names it too; another GPU is refused).
+        compile: train through :func:`torch.compile` (evaluation runs the plain
+            model); whole batches only, so that one compiled graph serves the run.
         checkpoint: a file for the training state (weights, optimiser, schedule,
             gradient scaler, generators, history), written atomically after every
             epoch. If it exists when ``fit`` starts, training resumes after its
@@ -645,19 +772,27 @@ def fit(
         flags={"augment": augment, "compile": compile, "progress": progress},
         checkpoint=checkpoint,
     )  # fmt: skip
-    rank, world = init_distributed()
+    world = _world_size()
+    if batch_size % world:
+        raise ValueError(
+            f"fit: under torchrun batch_size ({batch_size}) must be a multiple of the {world} "
+            "processes, so that each takes an equal share of every global batch"
+        )
     dev = _training_device(device, world)
-    cpu = dev.type == "cpu"
+    rank, world = init_distributed(dev)
     # Entered before the set-up, which is then its first measurement of the other processes.
-    with CpuThreads(enabled=cpu, local_world_size=_local_world_size(world)) as threads:
-        generator = seed_everything(seed)
+    with (
+        CpuThreads(enabled=dev.type == "cpu", local_world_size=_local_world_size(world)) as threads,
+        _cudnn_autotuning(dev),
+    ):
+        generator = _seed_process(seed, rank)
         memory_format = _memory_format(dev)
         model.to(dev, memory_format=memory_format)
         _check_model_fits("fit", model, data, "train", dev, memory_format)
         autocast, amp_name, needs_scaler = _autocast(dev)
         batches = _batches(
             data, dev, memory_format, batch_size=batch_size, max_samples=max_train_samples,
-            augment=augment, rank=rank, world=world,
+            augment=augment, rank=rank, world=world, whole_batches=world > 1 or compile,
         )  # fmt: skip
         optimiser, schedule = _optimiser_and_schedule(
             model, optimizer, lr=lr, weight_decay=weight_decay, epochs=epochs,
@@ -674,45 +809,186 @@ def fit(
                 "max_train_samples": max_train_samples, "seed": seed, "dataset": data.name,
                 "world_size": world,
             })  # fmt: skip
-            saved.resume(state, dev)
-        trained = DistributedDataParallel(model) if world > 1 else model
-        if compile:
-            trained = torch.compile(trained)
-
-        steps = len(batches)
-        with tqdm(
-            total=epochs * steps, initial=len(state.history) * steps,
-            disable=not progress or rank != 0, unit="batch",
-        ) as bar:  # fmt: skip
-
-            def after_step() -> None:
-                bar.update()
-                threads.update()
-
-            threads.update()  # a long set-up already measured the other processes
-            for epoch in range(len(state.history), epochs):
-                start = time.perf_counter()
-                loss_sum, correct = _train_epoch(
-                    trained, batches, state, autocast=autocast, label_smoothing=label_smoothing,
-                    after_step=after_step,
-                )  # fmt: skip
-                train_seconds = time.perf_counter() - start
-                # Every process evaluates the whole test set (the same weights, the same numbers).
-                test_loss, test_accuracy = evaluate(model, data, device=dev)
-                history = state.history
-                history.train_loss.append(loss_sum / batches.samples)
-                history.train_accuracy.append(correct / batches.samples)
-                history.test_loss.append(test_loss)
-                history.test_accuracy.append(test_accuracy)
-                history.seconds.append(time.perf_counter() - start)
-                history.samples_per_second.append(batches.samples / train_seconds)
-                history.cpu_threads.append(torch.get_num_threads())
-                if saved is not None and rank == 0:
-                    saved.save(state, dev)
-                if world > 1:
-                    dist.barrier()
-                bar.set_postfix(
-                    epoch=epoch + 1, loss=f"{history.train_loss[-1]:.3f}",
-                    test_acc=f"{test_accuracy:.3f}",
-                )  # fmt: skip
+            saved.resume(state, dev, world)
+        with _global_batch_norm(model, dev, enabled=world > 1):
+            trained = model
+            if world > 1:
+                trained = DistributedDataParallel(model, device_ids=_device_ids(dev))
+            if compile:
+                trained = torch.compile(trained)
+            _run_epochs(
+                trained, data, batches, state, epochs=epochs, autocast=autocast,
+                label_smoothing=label_smoothing, checkpoint=saved, show=progress and rank == 0,
+                threads=threads,
+            )  # fmt: skip
     return state.history
+
+
+def _run_epochs(
+    trained: nn.Module,
+    data: ImageDataset,
+    batches: _Batches,
+    state: _TrainingState,
+    *,
+    epochs: int,
+    autocast: contextlib.AbstractContextManager,
+    label_smoothing: float,
+    checkpoint: _Checkpoint | None,
+    show: bool,
+    threads: CpuThreads,
+) -> None:
+    """The epochs ``state.history`` does not hold yet: train, evaluate, record, save."""
+    dev = batches.images.device
+    model, history, steps = state.model, state.history, len(batches)
+    with tqdm(total=epochs * steps, initial=len(history) * steps, disable=not show,
+              unit="batch") as bar:  # fmt: skip
+
+        def after_step() -> None:
+            bar.update()
+            threads.update()
+
+        threads.update()  # a long set-up already measured the other processes
+        for epoch in range(len(history), epochs):
+            start = time.perf_counter()
+            loss_sum, correct = _train_epoch(
+                trained, batches, state, autocast=autocast, label_smoothing=label_smoothing,
+                after_step=after_step,
+            )  # fmt: skip
+            _synchronise(dev)  # the GPU's queued steps belong to the training time
+            train_seconds = time.perf_counter() - start
+            if batches.world > 1:
+                _broadcast_buffers(model)
+            # Every process evaluates the whole test set (the same weights, the same numbers).
+            test_loss, test_accuracy = evaluate(model, data, device=dev)
+            history.train_loss.append(loss_sum / batches.used)
+            history.train_accuracy.append(correct / batches.used)
+            history.test_loss.append(test_loss)
+            history.test_accuracy.append(test_accuracy)
+            history.seconds.append(time.perf_counter() - start)
+            history.samples_per_second.append(batches.used / train_seconds)
+            history.cpu_threads.append(torch.get_num_threads())
+            if checkpoint is not None and (batches.world == 1 or dist.get_rank() == 0):
+                checkpoint.save(state, dev)
+            if batches.world > 1:
+                dist.barrier()
+            bar.set_postfix(
+                epoch=epoch + 1, loss=f"{history.train_loss[-1]:.3f}",
+                test_acc=f"{test_accuracy:.3f}",
+            )  # fmt: skip
+
+
+def _synchronise(dev: torch.device) -> None:
+    """Wait for the work queued on a GPU (nothing to wait for elsewhere)."""
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
+def _device_ids(dev: torch.device) -> list[torch.device] | None:
+    """DistributedDataParallel's ``device_ids``: the process's GPU, or None on the CPU."""
+    return [dev] if dev.type == "cuda" else None
+
+
+def _broadcast_buffers(model: nn.Module) -> None:
+    """Give every process the first one's buffers (batch norms' running statistics)."""
+    for buffer in model.buffers():
+        dist.broadcast(buffer, src=0)
+
+
+@contextlib.contextmanager
+def _cudnn_autotuning(dev: torch.device) -> Iterator[None]:
+    """On CUDA, let cuDNN time its convolution algorithms once per shape; restored afterwards."""
+    before = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = before or dev.type == "cuda"
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = before
+
+
+class _SummedOverProcesses(torch.autograd.Function):
+    """The sum of a tensor over all processes; its gradient is summed over them likewise."""
+
+    @staticmethod
+    def forward(ctx: object, tensor: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        total = tensor.clone()
+        dist.all_reduce(total)
+        return total
+
+    @staticmethod
+    def backward(ctx: object, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        total = grad.clone()
+        dist.all_reduce(total)
+        return total
+
+
+class _GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
+    """Batch norm over the global batch of a ``torchrun`` job, on any backend (gloo too).
+
+    In training mode the mean and the (biased) variance come from all the
+    processes' samples: two all-reductions of per-channel sums whose backward
+    pass all-reduces the gradients (:class:`_SummedOverProcesses`), as if one
+    process normalised the whole batch.
+    Running statistics are updated as :class:`torch.nn.BatchNorm2d` does
+    (unbiased variance, ``momentum``), so every process keeps the same ones.
+    In eval mode it is a plain batch norm. :class:`torch.nn.SyncBatchNorm`
+    does the same on GPUs only.
+    """
+
+    def _check_input_dim(self, x: torch.Tensor) -> None:
+        if x.dim() < 2:
+            raise ValueError(f"expected at least 2-D input (N, C, ...), got {x.dim()}-D")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return super().forward(x)
+        all_reduce = _SummedOverProcesses.apply
+        dims = [0, *range(2, x.dim())]
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        count = x.new_tensor([x.numel() // x.shape[1]])
+        totals = all_reduce(torch.cat([x.sum(dims), count]))
+        n = totals[-1]
+        mean = totals[:-1] / n
+        centred = x - mean.view(shape)
+        variance = all_reduce(centred.square().sum(dims)) / n
+        y = centred * torch.rsqrt(variance + self.eps).view(shape)
+        if self.affine:
+            y = y * self.weight.view(shape) + self.bias.view(shape)
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked.add_(1)
+                factor = self.momentum
+                if factor is None:
+                    factor = 1.0 / float(self.num_batches_tracked)
+                self.running_mean.lerp_(mean, factor)
+                self.running_var.lerp_(variance * n / (n - 1), factor)
+        return y
+
+
+@contextlib.contextmanager
+def _global_batch_norm(model: nn.Module, dev: torch.device, enabled: bool) -> Iterator[None]:
+    """While training under ``torchrun``: every batch norm of ``model`` normalises the global batch.
+
+    Each batch norm is replaced, in place, by a synchronised one
+    (:class:`torch.nn.SyncBatchNorm` on CUDA, :class:`_GlobalBatchNorm` on the
+    CPU) that shares its parameters and buffers, so the optimiser, checkpoints
+    and ``state_dict`` keys are untouched; the originals are put back at the end.
+    """
+    swapped: list[tuple[nn.Module, str, nn.Module]] = []
+    if enabled:
+        kind = nn.SyncBatchNorm if dev.type == "cuda" else _GlobalBatchNorm
+        for parent in list(model.modules()):
+            for name, child in list(parent.named_children()):
+                if isinstance(child, nn.modules.batchnorm._BatchNorm):
+                    synced = kind(child.num_features, child.eps, child.momentum, child.affine,
+                                  child.track_running_stats)  # fmt: skip
+                    for tensor in ("weight", "bias", "running_mean", "running_var",
+                                   "num_batches_tracked"):  # fmt: skip
+                        setattr(synced, tensor, getattr(child, tensor))
+                    synced.train(child.training)
+                    setattr(parent, name, synced)
+                    swapped.append((parent, name, child))
+    try:
+        yield
+    finally:
+        for parent, name, child in swapped:
+            setattr(parent, name, child)

@@ -1,17 +1,11 @@
-"""cnnlib.train beyond one plain run: checkpoints that resume exactly, DistributedDataParallel
-under torchrun on two gloo processes, torch.compile, and the settings a run records."""
+"""cnnlib.train beyond one plain run: checkpoints that resume exactly, torch.compile,
+and the settings a run records (DistributedDataParallel: tests/train/test_distributed.py)."""
 
 from __future__ import annotations
-
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-import ddp_fit  # the torchrun worker, on sys.path through conftest.py
 from cnnlib import train
 from cnnlib.models import get_model
 
@@ -87,32 +81,6 @@ def test_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
         train._save_atomic({"epoch": 2}, path)
     assert torch.load(path, weights_only=True) == {"epoch": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["state.pt"]
-
-
-@pytest.mark.slow
-def test_ddp_on_two_gloo_processes_matches_one_process(small, tmp_path):
-    output = tmp_path / "ddp.pt"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "CNNLIB_BUDGET": "quick"}
-    result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         str(Path(ddp_fit.__file__)), str(output)],
-        capture_output=True, text=True, timeout=600, env=env,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    ddp = torch.load(output, weights_only=True)
-    assert ddp["history"]["world_size"] == 2
-
-    torch.manual_seed(ddp_fit.MODEL_SEED)
-    model = get_model("lenet5")
-    single = train.fit(model, small, device=CPU, **ddp_fit.SETTINGS)
-    assert single.world_size == 1
-    # Same global batches, gradients averaged over two halves: the same run up to float rounding.
-    for name, tensor in model.state_dict().items():
-        torch.testing.assert_close(ddp["model"][name], tensor, rtol=1e-4, atol=1e-5, msg=name)
-    for field in ("train_loss", "test_loss"):
-        assert ddp["history"][field] == pytest.approx(getattr(single, field), rel=1e-4), field
-    two_images = 2 / len(small.test_labels)
-    assert ddp["history"]["test_accuracy"] == pytest.approx(single.test_accuracy, abs=two_images)
 
 
 def record_gradients(model: torch.nn.Module) -> dict[str, list[torch.Tensor]]:
