@@ -19,6 +19,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 TAG = "colab-setup"
+#: The cell's tags: ours, and myst-nb's, which collapses the cell to one line in the HTML.
+TAGS = [TAG, "hide-input"]
 
 
 def repository(config_path: Path = ROOT / "_config.yml") -> tuple[str, str]:
@@ -58,10 +60,10 @@ def sync(path: Path, source: str) -> bool:
     """Write ``source`` into the set-up cell of the chapter at ``path``; True if it changed."""
     notebook = json.loads(path.read_text())
     cell = first_code_cell(notebook)
-    if "".join(cell["source"]) == source and TAG in cell.get("metadata", {}).get("tags", []):
+    if "".join(cell["source"]) == source and cell.get("metadata", {}).get("tags") == TAGS:
         return False
     cell["source"] = source.splitlines(keepends=True)
-    cell.setdefault("metadata", {})["tags"] = [TAG]
+    cell.setdefault("metadata", {})["tags"] = list(TAGS)
     path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
     return True
 

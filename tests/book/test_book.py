@@ -93,6 +93,8 @@ def test_chapter_setup_cell_comes_from_config(path):
     )
     source = "".join(cell["source"])
     assert f'url = "{url}"\n    ref = "{branch}"' in source
+    # Collapsed to one line in the HTML book.
+    assert cell["metadata"]["tags"] == ["colab-setup", "hide-input"]
 
 
 def test_setup_cell_on_colab_installs_from_the_configured_repository(monkeypatch):

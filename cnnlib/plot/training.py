@@ -1,4 +1,4 @@
-"""Matplotlib helpers shared by the chapters."""
+"""Learning curves and example images."""
 
 from __future__ import annotations
 
