@@ -30,6 +30,7 @@ once and read the result; to get several analyses from one pass, call
 Modules: :mod:`~cnnlib.analysis.arithmetic` (output sizes),
 :mod:`~cnnlib.analysis.formulas` (closed forms for one layer),
 :mod:`~cnnlib.analysis.fields` (receptive-field records),
+:mod:`~cnnlib.analysis.dilation` (holes in stacks of dilated convolutions),
 :mod:`~cnnlib.analysis.rules` (what each torch operation does),
 :mod:`~cnnlib.analysis.tracer` (the trace), :mod:`~cnnlib.analysis.counts`,
 :mod:`~cnnlib.analysis.receptive` and :mod:`~cnnlib.analysis.summaries` (what
@@ -49,6 +50,12 @@ from cnnlib.analysis.counts import (
     count_flops,
     count_macs,
     memory_access_cost,
+)
+from cnnlib.analysis.dilation import (
+    HybridDilation,
+    dilated_footprint,
+    hdc_max_distances,
+    hybrid_dilation,
 )
 from cnnlib.analysis.fields import AxisField
 from cnnlib.analysis.formulas import (
@@ -83,6 +90,10 @@ __all__ = [
     "memory_access_cost",
     "MemoryAccessReport",
     "AxisField",
+    "dilated_footprint",
+    "hdc_max_distances",
+    "hybrid_dilation",
+    "HybridDilation",
     "receptive_field",
     "ReceptiveField",
     "ReceptiveFieldRow",

@@ -34,9 +34,22 @@ from cnnlib.models._common import ImageClassifier
 from cnnlib.models._registry import build_variant, register_model
 
 __all__ = [
-    "C3_CONNECTIONS", "IMAGE_SIZE", "LeNet5", "ScaledTanh", "VARIANTS", "lenet5", "lenet5_modern",
-    "pad_to_32",
+    "C3_CONNECTIONS", "IMAGE_SIZE", "LeNet5", "PAPER_CONNECTIONS", "PAPER_PARAMS", "ScaledTanh",
+    "VARIANTS", "lenet5", "lenet5_modern", "pad_to_32",
 ]  # fmt: skip
+
+#: Trainable parameters of each layer of the paper's LeNet-5, as LeCun et al. (1998),
+#: section II.B, state them: 60,000 in all. The output layer's radial basis
+#: functions have fixed parameters, so it has no entry.
+PAPER_PARAMS: dict[str, int] = {
+    "c1": 156, "s2": 12, "c3": 1_516, "s4": 32, "c5": 48_120, "f6": 10_164,
+}  # fmt: skip
+
+#: Connections of each layer as section II.B states them: every multiplication
+#: (for S2 and S4, the four inputs of a subsampling unit) plus one bias per output unit.
+PAPER_CONNECTIONS: dict[str, int] = {
+    "c1": 122_304, "s2": 5_880, "c3": 151_600, "s4": 2_000, "c5": 48_120,
+}  # fmt: skip
 
 Activation = Literal["scaled_tanh", "sigmoid", "relu"]
 Pooling = Literal["avg", "max"]
@@ -59,8 +72,11 @@ C3_CONNECTIONS: tuple[tuple[int, ...], ...] = (
 class ScaledTanh(nn.Module):
     """LeCun's squashing function ``f(a) = 1.7159 * tanh(2a / 3)``.
 
-    The constants make ``f(±1) = ±1`` and keep the gain near 1 around the
-    origin (LeCun et al. 1998, appendix A).
+    LeCun et al. (1998, appendix A) chose the constants so that
+    ``f(±1) = ±1`` (to 3e-6), with ``|f''|`` largest near ``±1`` (at
+    ``a ≈ ±0.99``) and a gain of about 1 in normal operation (the slope at
+    the origin is ``1.7159 · 2/3 ≈ 1.14``). It does not preserve variance:
+    for standard normal inputs the output variance is about 0.75.
     """
 
     amplitude = 1.7159

@@ -22,10 +22,13 @@ MAX_LAYERS = 6
 #: r = 1 + 8·(7 − 1)·(1 + 3 + … + 3⁵). An input this large fits every allowed stack.
 MAX_FIELD = 1 + 8 * (7 - 1) * sum(3**i for i in range(MAX_LAYERS))
 
-#: Dilations 2, 2, 2 with kernel 3: the field grows, but it reads one pixel in four ("gridding").
+#: Dilations 2, 2, 2 with kernel 3: the field grows to 13x13, but one output unit reads only
+#: 49 of its 169 pixels, the even offsets along each axis ("gridding").
 GRIDDING = [{"kernel": 3, "stride": 1, "dilation": d} for d in (2, 2, 2)]
-#: Dilations 1, 2, 5 with kernel 3 (Wang et al., 2018, "Understanding Convolution for
-#: Semantic Segmentation"): no common factor, so the field has no holes.
+#: Dilations 1, 2, 5 with kernel 3, the example of Wang et al. (2018, "Understanding
+#: Convolution for Semantic Segmentation") that meets their design goal M_2 = 2 <= 3: the
+#: field has no holes. (No common factor alone does not suffice: 2, 3, 5 leaves holes; see
+#: :mod:`cnnlib.analysis.dilation`.)
 HYBRID = [{"kernel": 3, "stride": 1, "dilation": d} for d in (1, 2, 5)]
 
 

@@ -164,3 +164,34 @@ def test_lenet5_rejects_images_it_cannot_centre(size):
 def test_lenet5_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         lenet.LeNet5(**kwargs)
+
+
+def test_paper_counts_follow_from_the_layer_sizes():
+    # LeCun et al. (1998), section II.B, by hand: a connection is a multiplication
+    # or the bias of one output unit; S2/S4 units sum 4 inputs and have a bias.
+    params, connections = lenet.PAPER_PARAMS, lenet.PAPER_CONNECTIONS
+    assert sum(params.values()) == 60_000
+    assert params["c1"] == (25 + 1) * 6 and connections["c1"] == 28 * 28 * (25 + 1) * 6
+    assert params["s2"] == 2 * 6 and connections["s2"] == 14 * 14 * 6 * (4 + 1)
+    c3_inputs = sum(len(inputs) for inputs in lenet.C3_CONNECTIONS)
+    assert params["c3"] == 25 * c3_inputs + 16
+    assert connections["c3"] == 10 * 10 * (25 * c3_inputs + 16)
+    assert params["s4"] == 2 * 16 and connections["s4"] == 5 * 5 * 16 * (4 + 1)
+    assert params["c5"] == connections["c5"] == (25 * 16 + 1) * 120
+    assert params["f6"] == (120 + 1) * 84
+
+
+def test_scaled_tanh_does_not_preserve_unit_variance():
+    import math
+
+    import numpy as np
+
+    # Gauss-Hermite quadrature of E[f(a)^2] for a ~ N(0, 1), in numpy (not torch).
+    nodes, weights = np.polynomial.hermite_e.hermegauss(120)
+    variance = float((weights * (1.7159 * np.tanh(2 * nodes / 3)) ** 2).sum() / weights.sum())
+    assert abs(variance - 0.7504) < 1e-3
+    samples = lenet.ScaledTanh()(torch.randn(200_000, generator=torch.Generator().manual_seed(0)))
+    assert abs(float(samples.var()) - variance) < 0.01
+    # |f''| = 2AS^2 |tanh u| sech^2 u (u = Sa) peaks where tanh^2 u = 1/3.
+    assert abs(math.atanh(1 / math.sqrt(3)) / (2 / 3) - 0.988) < 1e-3
+    assert abs(1.7159 * 2 / 3 - 1.144) < 1e-3  # the slope at the origin

@@ -252,3 +252,18 @@ def test_dilated_stack_validation_errors():
         DilatedStack(layers=stack([3], [1], [True]))
     with pytest.raises(TypeError):
         DilatedStack(GRIDDING)  # keyword-only
+
+
+def test_presets_against_the_hybrid_dilated_convolution_check():
+    # The widget's footprint of a stride-1 stack is cnnlib.analysis's.
+    for layers in (GRIDDING, HYBRID, stack([3, 3, 3], [1, 1, 1], [2, 3, 5])):
+        dilations = [layer["dilation"] for layer in layers]
+        assert footprint_1d(layers) == list(analysis.dilated_footprint(dilations, 3))
+    # Gridding reads 49 of 169 pixels, though it meets Wang et al.'s goal M_2 <= 3;
+    # 1, 2, 5 meets it and starts with dilation 1: no holes.
+    gridding, hybrid = (
+        analysis.hybrid_dilation([layer["dilation"] for layer in p]) for p in (GRIDDING, HYBRID)
+    )
+    assert (gridding.pixels_read, gridding.field_size**2, gridding.m2) == (49, 169, 2)
+    assert hybrid.meets_design_goal and hybrid.reads_every_pixel
+    assert DilatedStack(layers=HYBRID).holes == hybrid.holes == 0
