@@ -23,19 +23,29 @@ __all__ = [
     "ConvBNReLU",
     "TF_BN_EPS",
     "channel_shuffle",
+    "channel_unshuffle",
     "ChannelShuffle",
     "SqueezeExcite",
     "CBAM",
     "SeparableConv2d",
     "DepthwiseSeparableConv",
     "SpatiallySeparableConv",
+    "separable_factors",
     "DeformableConvBlock",
+    "dilation_offsets",
+    "deformable_sampling_locations",
 ]
 
 ActivationFactory = Callable[[], nn.Module]
 
 #: Batch-norm epsilon of TensorFlow's models, kept by torchvision for the Inception family.
 TF_BN_EPS = 1e-3
+
+
+def _positive_ints(owner: str, **values: object) -> None:
+    """Check every keyword with :func:`positive_int`; the message names the keyword."""
+    for name, value in values.items():
+        positive_int(owner, name, value)
 
 
 def same_padding(kernel_size: int, dilation: int = 1) -> int:
@@ -188,6 +198,25 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     return x.transpose(1, 2).contiguous().view(n, channels, height, width)
 
 
+def channel_unshuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """The inverse of :func:`channel_shuffle`: ``channel_unshuffle(channel_shuffle(x, g), g) == x``.
+
+    Shuffling views the ``C`` channels as a ``(g, C/g)`` grid and reads it by
+    columns; reading the result by columns of a ``(C/g, g)`` grid puts every
+    channel back, so the inverse is the shuffle with ``C/g`` groups.
+
+    Raises:
+        ValueError: ``groups`` is not a positive int or does not divide the
+            number of channels.
+    """
+    positive_int("channel_unshuffle", "groups", groups)
+    channels = x.shape[1]
+    if channels % groups:
+        message = f"groups ({groups}) must divide the channels ({channels})"
+        raise ValueError(f"channel_unshuffle: {message}")
+    return channel_shuffle(x, channels // groups)
+
+
 class ChannelShuffle(nn.Module):
     """Module form of :func:`channel_shuffle`."""
 
@@ -316,11 +345,17 @@ class DepthwiseSeparableConv(nn.Sequential):
         kernel_size: int = 3,
         activation: ActivationFactory = nn.ReLU,
     ) -> None:
-        super().__init__(
-            ConvBNAct(in_channels, in_channels, kernel_size, stride=stride, groups=in_channels,
-                      activation=activation),
-            ConvBNAct(in_channels, out_channels, 1, activation=activation),
-        )  # fmt: skip
+        act = activation
+        depthwise = ConvBNAct(
+            in_channels,
+            in_channels,
+            kernel_size,
+            stride=stride,
+            groups=in_channels,
+            activation=act,
+        )
+        pointwise = ConvBNAct(in_channels, out_channels, 1, activation=act)
+        super().__init__(depthwise, pointwise)
 
 
 class SpatiallySeparableConv(nn.Sequential):
@@ -345,32 +380,164 @@ class SpatiallySeparableConv(nn.Sequential):
         )
 
 
+def separable_factors(kernel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The column ``u`` and row ``v`` whose product ``u @ v`` is the closest rank-1 kernel.
+
+    A ``k_h x k_w`` kernel equals a ``k_h x 1`` convolution followed by a
+    ``1 x k_w`` one exactly when it has rank 1 (e.g. Sobel's
+    ``[1, 2, 1]ᵀ [1, 0, -1]``). For any kernel, the best rank-1 approximation in
+    the Frobenius norm keeps the largest singular value ``σ₁`` and its singular
+    vectors (Eckart–Young): ``u = √σ₁·u₁``, ``v = √σ₁·v₁ᵀ``, and its error
+    ``‖K − u v‖`` is ``√(σ₂² + σ₃² + …)``. The sign is fixed so that the
+    entry of ``u`` largest in magnitude is positive.
+
+    Args:
+        kernel: a 2-D floating-point tensor ``(k_h, k_w)``.
+
+    Returns:
+        ``u`` of shape ``(k_h, 1)`` and ``v`` of shape ``(1, k_w)``.
+
+    Raises:
+        TypeError: ``kernel`` is not a floating-point tensor.
+        ValueError: ``kernel`` is not 2-D or is empty.
+    """
+    if not isinstance(kernel, torch.Tensor) or not kernel.is_floating_point():
+        raise TypeError(
+            f"separable_factors: kernel must be a floating-point tensor, got {kernel!r}"
+        )
+    if kernel.dim() != 2 or kernel.numel() == 0:
+        raise ValueError(
+            f"separable_factors: kernel must be a non-empty 2-D tensor, got shape "
+            f"{tuple(kernel.shape)}"
+        )
+    left, sigma, right = torch.linalg.svd(kernel, full_matrices=False)
+    u, v = left[:, :1] * sigma[0].sqrt(), right[:1, :] * sigma[0].sqrt()
+    if u[u.abs().argmax()] < 0:
+        u, v = -u, -v
+    return u, v
+
+
 class DeformableConvBlock(nn.Module):
     """Deformable convolution (Dai et al., 2017) followed by batch norm and ReLU.
 
-    A plain convolution predicts a 2-D offset for each of the ``k²`` taps at
-    every output position; ``torchvision.ops.DeformConv2d`` samples the input
-    bilinearly at the shifted taps. The offsets start at zero, so at
-    initialisation the block computes an ordinary convolution.
+    A plain convolution (``offset``) predicts a 2-D offset for each of the
+    ``k²`` taps at every output position; ``torchvision.ops.DeformConv2d``
+    (``conv``) samples the input bilinearly at the shifted taps. The offsets
+    start at zero, so at initialisation the block computes an ordinary
+    convolution. Where the taps land depends on the input, so its receptive
+    field does too: :func:`cnnlib.analysis.receptive_field` reports the field
+    at zero offsets, the regular ``k x k`` grid (see
+    :func:`deformable_sampling_locations` for the actual positions).
+
+    Raises:
+        ValueError: a size is not a positive int, or ``kernel_size`` is even.
     """
 
     def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
     ) -> None:
+        owner, c_in, c_out = "DeformableConvBlock", in_channels, out_channels
+        _positive_ints(owner, in_channels=c_in, out_channels=c_out)
+        _positive_ints(owner, kernel_size=kernel_size, stride=stride)
         super().__init__()
         from torchvision.ops import DeformConv2d
 
-        padding = same_padding(kernel_size)
-        self.offset = nn.Conv2d(
-            in_channels, 2 * kernel_size * kernel_size, kernel_size, stride=stride, padding=padding
-        )
+        k, pad = kernel_size, same_padding(kernel_size)
+        self.offset = nn.Conv2d(c_in, 2 * k * k, k, stride, pad)
         nn.init.zeros_(self.offset.weight)
         nn.init.zeros_(self.offset.bias)
-        self.conv = DeformConv2d(
-            in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False
-        )
+        self.conv = DeformConv2d(c_in, c_out, k, stride, pad, bias=False)
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.relu(self.bn(self.conv(x, self.offset(x))))
+
+
+def dilation_offsets(kernel_size: int, dilation: int) -> torch.Tensor:
+    """Offsets that make a deformable ``k x k`` convolution (padding ``(k−1)/2``) a dilated one.
+
+    Tap ``(i, j)`` of a dilated convolution sits ``d·(i − c, j − c)`` from the
+    centre ``c = (k − 1)/2``; the ordinary grid puts it at ``(i − c, j − c)``;
+    so the offset is ``(d − 1)·(i − c, j − c)``. Returned in torchvision's
+    layout, ``(Δrow, Δcolumn)`` for each tap in row-major order: shape ``(2k²,)``.
+    As the bias of :class:`DeformableConvBlock`'s ``offset`` convolution (with
+    zero weight), they make the block compute the same as a ``dilation``-dilated
+    convolution with the same weights.
+
+    Raises:
+        ValueError: ``kernel_size`` or ``dilation`` is not a positive int, or
+            ``kernel_size`` is even.
+    """
+    positive_int("dilation_offsets", "kernel_size", kernel_size)
+    positive_int("dilation_offsets", "dilation", dilation)
+    if kernel_size % 2 == 0:
+        raise ValueError(f"dilation_offsets: kernel_size must be odd, got {kernel_size}")
+    taps = torch.arange(kernel_size, dtype=torch.float32) - (kernel_size - 1) / 2
+    rows, columns = torch.meshgrid(taps, taps, indexing="ij")
+    return (dilation - 1) * torch.stack([rows.flatten(), columns.flatten()], dim=1).flatten()
+
+
+def deformable_sampling_locations(
+    offset: torch.Tensor,
+    kernel_size: int,
+    *,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+) -> torch.Tensor:
+    """Where a deformable convolution reads its input, in input pixel coordinates.
+
+    Tap ``(i, j)`` of output unit ``(y, x)`` samples the input (bilinearly) at
+    row ``y·s − p + i·d + Δy`` and column ``x·s − p + j·d + Δx``, where
+    ``(Δy, Δx)`` are channels ``2(i·k + j)`` and ``2(i·k + j) + 1`` of
+    ``offset`` (torchvision's layout for one offset group). With zero offsets
+    these are the positions of an ordinary convolution.
+
+    Args:
+        offset: ``(N, 2k², H_out, W_out)``, as given to
+            ``torchvision.ops.deform_conv2d``.
+        kernel_size: ``k``, the side of the square kernel.
+        stride, padding, dilation: those of the convolution.
+
+    Returns:
+        ``(N, H_out, W_out, k², 2)``: ``(row, column)`` of every tap of every
+        output unit, taps in row-major order.
+
+    Raises:
+        TypeError: ``offset`` is not a floating-point tensor.
+        ValueError: ``offset`` is not 4-D with ``2k²`` channels, or a size is
+            not a positive int (``padding`` a non-negative one).
+    """
+    owner = "deformable_sampling_locations"
+    positive_int(owner, "kernel_size", kernel_size)
+    positive_int(owner, "stride", stride)
+    positive_int(owner, "dilation", dilation)
+    if not isinstance(padding, int) or isinstance(padding, bool) or padding < 0:
+        raise ValueError(f"{owner}: padding must be a non-negative int, got {padding!r}")
+    if not isinstance(offset, torch.Tensor) or not offset.is_floating_point():
+        raise TypeError(f"{owner}: offset must be a floating-point tensor, got {offset!r}")
+    taps = kernel_size * kernel_size
+    if offset.dim() != 4 or offset.shape[1] != 2 * taps:
+        raise ValueError(
+            f"{owner}: offset must have shape (N, 2*kernel_size**2 = {2 * taps}, H_out, "
+            f"W_out), got {tuple(offset.shape)}"
+        )
+    n, _, height, width = offset.shape
+    grid = torch.arange(kernel_size, dtype=offset.dtype, device=offset.device) * dilation
+    tap_rows, tap_columns = (t.flatten() for t in torch.meshgrid(grid, grid, indexing="ij"))
+    rows = torch.arange(height, dtype=offset.dtype, device=offset.device) * stride - padding
+    columns = torch.arange(width, dtype=offset.dtype, device=offset.device) * stride - padding
+    shift = offset.view(n, taps, 2, height, width).permute(0, 3, 4, 1, 2)
+    base = torch.stack(
+        [
+            (rows.view(height, 1, 1) + tap_rows.view(1, 1, taps)).expand(height, width, taps),
+            (columns.view(1, width, 1) + tap_columns.view(1, 1, taps)).expand(height, width, taps),
+        ],
+        dim=-1,
+    )
+    return base + shift

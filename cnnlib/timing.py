@@ -15,13 +15,14 @@ of the measurements, in seconds, and what they were measured on::
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 import torch
 from torch import nn
-from torch.utils import benchmark
 
 from cnnlib._checks import positive_int
 from cnnlib._inputs import forward_checked
@@ -60,6 +61,23 @@ class Latency:
 def _model_device(model: nn.Module) -> torch.device:
     first = next(itertools.chain(model.parameters(), model.buffers()), None)
     return torch.device("cpu") if first is None else first.device
+
+
+def _benchmark() -> ModuleType:
+    """``torch.utils.benchmark``, imported quietly.
+
+    Importing it imports ``torch.utils.cpp_extension``, which logs a warning on
+    machines with a CUDA toolkit but no GPU ("No CUDA runtime is found"): noise
+    in a chapter's output that says nothing about the timing.
+    """
+    logger = logging.getLogger("torch.utils.cpp_extension")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        from torch.utils import benchmark
+    finally:
+        logger.setLevel(level)
+    return benchmark
 
 
 def forward_latency(
@@ -139,7 +157,7 @@ def forward_latency(
         model.to(dev)
     x = torch.zeros(tuple(input_size), device=dev)
     n_threads = torch.get_num_threads() if threads is None else threads
-    timer = benchmark.Timer(
+    timer = _benchmark().Timer(
         stmt="model(x)", globals={"model": model, "x": x}, num_threads=n_threads
     )
     was_training = model.training

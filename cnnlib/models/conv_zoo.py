@@ -62,7 +62,25 @@ CONV_KINDS: tuple[str, ...] = get_args(ConvKind)
 _DILATION = 2
 
 
-def zoo_conv(kind: ConvKind, in_channels: int, out_channels: int, *, groups: int = 4) -> nn.Module:
+def _check_zoo_conv(kind: object, in_channels: int, out_channels: int, groups: int) -> None:
+    one_of("zoo_conv", "kind", kind, CONV_KINDS)
+    positive_int("zoo_conv", "in_channels", in_channels)
+    positive_int("zoo_conv", "out_channels", out_channels)
+    positive_int("zoo_conv", "groups", groups)
+    if kind == "grouped" and (in_channels % groups or out_channels % groups):
+        raise ValueError(
+            f"zoo_conv: groups ({groups}) must divide in_channels ({in_channels}) "
+            f"and out_channels ({out_channels})"
+        )
+
+
+def zoo_conv(
+    kind: ConvKind,
+    in_channels: int,
+    out_channels: int,
+    *,
+    groups: int = 4,
+) -> nn.Module:
     """A 3x3 'same' convolution of the given kind, with batch norm and ReLU.
 
     Args:
@@ -73,30 +91,23 @@ def zoo_conv(kind: ConvKind, in_channels: int, out_channels: int, *, groups: int
             it must divide both channel counts.
 
     Raises:
-        ValueError: an unknown ``kind``, or ``groups`` does not divide the
-            channels of a grouped convolution.
+        ValueError: an unknown ``kind``, a channel count or ``groups`` that is
+            not a positive int, or ``groups`` does not divide the channels of a
+            grouped convolution.
     """
-    positive_int("zoo_conv", "in_channels", in_channels)
-    positive_int("zoo_conv", "out_channels", out_channels)
-    positive_int("zoo_conv", "groups", groups)
+    _check_zoo_conv(kind, in_channels, out_channels, groups)
+    c_in, c_out = in_channels, out_channels
     if kind == "standard":
-        return ConvBNAct(in_channels, out_channels, 3)
+        return ConvBNAct(c_in, c_out, 3)
     if kind == "depthwise_separable":
-        return DepthwiseSeparableConv(in_channels, out_channels)
+        return DepthwiseSeparableConv(c_in, c_out)
     if kind == "spatially_separable":
-        return SpatiallySeparableConv(in_channels, out_channels, kernel_size=3)
+        return SpatiallySeparableConv(c_in, c_out, kernel_size=3)
     if kind == "dilated":
-        return ConvBNAct(in_channels, out_channels, 3, dilation=_DILATION)
+        return ConvBNAct(c_in, c_out, 3, dilation=_DILATION)
     if kind == "grouped":
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"zoo_conv: groups ({groups}) must divide in_channels ({in_channels}) "
-                f"and out_channels ({out_channels})"
-            )
-        return ConvBNAct(in_channels, out_channels, 3, groups=groups)
-    if kind == "deformable":
-        return DeformableConvBlock(in_channels, out_channels, kernel_size=3)
-    raise ValueError(f"zoo_conv: kind must be one of {CONV_KINDS}, got {kind!r}")
+        return ConvBNAct(c_in, c_out, 3, groups=groups)
+    return DeformableConvBlock(c_in, c_out, kernel_size=3)
 
 
 class ConvZooNet(ImageClassifier):

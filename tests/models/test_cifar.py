@@ -560,3 +560,25 @@ def test_conv_zoo_dilation_widens_the_receptive_field_at_equal_cost():
 def test_conv_zoo_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         get_model("conv_zoo_net", **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(kind="fancy", in_channels=8, out_channels=8), "kind"),
+        (dict(kind="grouped", in_channels=6, out_channels=8), "groups"),
+        (dict(kind="grouped", in_channels=8, out_channels=8, groups=0), "groups"),
+        (dict(kind="standard", in_channels=0, out_channels=8), "in_channels"),
+        (dict(kind="deformable", in_channels=8, out_channels=-1), "out_channels"),
+    ],
+)
+def test_zoo_conv_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        conv_zoo.zoo_conv(**kwargs)
+
+
+def test_zoo_conv_groups_matter_only_for_grouped_convolutions():
+    # groups=5 divides neither channel count, which only a grouped convolution minds.
+    standard = conv_zoo.zoo_conv("standard", 8, 16, groups=5)
+    assert standard[0].groups == 1
+    assert conv_zoo.zoo_conv("grouped", 8, 16, groups=2)[0].groups == 2
