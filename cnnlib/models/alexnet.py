@@ -18,6 +18,7 @@ Papers:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +26,28 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnnlib._checks import boolean, positive_int
+from cnnlib._checks import boolean, one_of, positive_int
 from cnnlib.models._common import ImageClassifier, fully_connected_head
 from cnnlib.models._registry import build_variant, register_model
 
-__all__ = ["ConvSpec", "AlexNet", "VARIANTS", "alexnet", "alexnet_2012", "zfnet"]
+__all__ = [
+    "ConvSpec",
+    "ACTIVATIONS",
+    "INITS",
+    "conv_layer",
+    "AlexNet",
+    "VARIANTS",
+    "alexnet",
+    "alexnet_2012",
+    "zfnet",
+]
+
+#: The nonlinearities :class:`AlexNet` can use, by name: the ReLU of the paper
+#: and the saturating tanh it was compared with (its Figure 1).
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh}
+
+#: How :class:`AlexNet` can initialize its weights (see its ``init`` argument).
+INITS = ("default", "kaiming")
 
 
 @dataclass(frozen=True)
@@ -42,8 +60,10 @@ class ConvSpec:
         stride: stride of the convolution.
         padding: zero padding on every side.
         pool: a 3x3, stride-2 max-pool follows the ReLU.
-        normalize: a local response normalization follows (after the pool if
-            there is one: Zeiler and Fergus's order).
+        normalize: a local response normalization follows the ReLU.
+        normalize_first: the normalization comes before the pool (AlexNet's
+            order, section 3.5 of the 2012 paper) instead of after it (Zeiler
+            and Fergus's order).
         groups: groups of the convolution; 2 for the layers of the 2012
             network that each GPU computed on its own half of the channels.
     """
@@ -54,6 +74,7 @@ class ConvSpec:
     padding: int = 0
     pool: bool = False
     normalize: bool = False
+    normalize_first: bool = False
     groups: int = 1
 
 
@@ -68,23 +89,83 @@ def _check_layers(layers: object) -> None:
         positive_int("AlexNet", "ConvSpec.groups", spec.groups)
 
 
+def conv_layer(
+    in_channels: int,
+    out_channels: int,
+    spec: ConvSpec,
+    *,
+    activation: str = "relu",
+    normalize: bool = True,
+    small_input: bool = False,
+    pool_ceil_mode: bool = False,
+) -> list[nn.Module]:
+    """One layer of the feature extractor: convolution, nonlinearity, then LRN and pool.
+
+    Args:
+        in_channels: channels of the layer's input.
+        out_channels: filters of the convolution (``spec.out_channels``
+            already scaled by the width multiplier).
+        spec: the layer's kernel, stride, padding, groups, pool and normalization.
+        activation: a key of :data:`ACTIVATIONS`.
+        normalize: add the normalization ``spec`` asks for (False leaves it out).
+        small_input: stride 1 and "same" padding; pools padded by 1 (see
+            :class:`AlexNet`).
+        pool_ceil_mode: the pool rounds its output size up (large inputs only).
+
+    Returns:
+        The modules in order, for an ``nn.Sequential``.
+
+    Raises:
+        ValueError: ``activation`` is not a key of :data:`ACTIVATIONS`.
+    """
+    one_of("conv_layer", "activation", activation, list(ACTIVATIONS))
+    kernel, stride, padding = spec.kernel_size, spec.stride, spec.padding
+    if small_input:  # only the max-pools downsample
+        stride, padding = 1, (kernel - 1) // 2
+    conv = nn.Conv2d(
+        in_channels, out_channels, kernel, stride, padding, groups=spec.groups
+    )  # fmt: skip
+    act = nn.ReLU(inplace=True) if activation == "relu" else nn.Tanh()
+    norm: list[nn.Module] = []
+    if spec.normalize and normalize:  # alpha/n = 1e-4 as in the paper
+        norm = [nn.LocalResponseNorm(size=5, alpha=5e-4, beta=0.75, k=2.0)]
+    pool: list[nn.Module] = []
+    if spec.pool:
+        pool_padding, ceil = (1, False) if small_input else (0, pool_ceil_mode)
+        pool = [nn.MaxPool2d(3, 2, pool_padding, ceil_mode=ceil)]
+    after = norm + pool if spec.normalize_first else pool + norm
+    return [conv, act, *after]
+
+
 class AlexNet(ImageClassifier):
     """Convolutions with ReLU (some followed by max-pooling), then an MLP classifier.
 
-    ``features`` holds, for every :class:`ConvSpec`, a convolution, a ReLU and,
-    where the spec asks for them, a 3x3 stride-2 max-pool and a local response
-    normalization. ``avgpool`` (an adaptive average pool, torchvision's
-    addition so that any input size reaches the classifier with the same
-    shape) brings the last map to ``pooled_size``; ``classifier`` is dropout,
-    linear, ReLU, dropout, linear, ReLU, linear, as in torchvision.
+    ``features`` holds, for every :class:`ConvSpec`, the modules of
+    :func:`conv_layer`: a convolution, a ReLU (or tanh, see ``activation``)
+    and, where the spec asks for them, a 3x3 stride-2 max-pool and a local
+    response normalization (in the spec's order). ``avgpool`` (an adaptive
+    average pool, torchvision's addition so that any input size reaches the
+    classifier with the same shape) brings the last map to ``pooled_size``;
+    ``classifier`` is dropout, linear, ReLU, dropout, linear, ReLU, linear, as
+    in torchvision.
 
     The normalization is AlexNet's (section 3.3): ``b = a / (k + α Σ a²)^β``
     over ``n`` adjacent channels with ``k = 2``, ``n = 5``, ``α = 1e-4``,
     ``β = 0.75``. PyTorch's ``LocalResponseNorm`` divides its ``alpha`` by
     ``n``, so it gets ``alpha = 5e-4``.
 
-    Weights keep PyTorch's default initialization, as in torchvision's AlexNet
-    (the paper drew them from N(0, 0.01²) and set some biases to 1).
+    By default the weights keep PyTorch's default initialization, as in
+    torchvision's AlexNet (the paper drew them from N(0, 0.01²) and set some
+    biases to 1); ``init="kaiming"`` draws every convolution's and linear
+    layer's weights from ``N(0, gain² / fan_in)`` with the gain PyTorch gives
+    the activation (√2 for ReLU, 5/3 for tanh; He et al., 2015) and zeroes
+    the biases, so the signal keeps its scale through the layers.
+
+    Three switches serve experiments: ``activation="tanh"`` replaces every
+    ReLU (in the features and the classifier) by a tanh, the comparison of
+    the paper's Figure 1; ``local_response_norm=False`` leaves out the
+    normalizations the layers ask for; ``init`` as above. None changes a
+    parameter count or a module name, so state dicts still load.
 
     Args:
         layers: the convolutions, e.g. ``VARIANTS["alexnet"]``.
@@ -107,6 +188,10 @@ class AlexNet(ImageClassifier):
             ``max(1, round(c·α))`` and every convolution's channels ``c·α``
             rounded to a multiple of the largest ``groups`` (so that grouped
             layers divide). At 1.0 nothing changes.
+        activation: ``"relu"`` (the paper's) or ``"tanh"``, everywhere.
+        local_response_norm: keep the local response normalizations the
+            layers ask for; False leaves them out.
+        init: ``"default"`` (PyTorch's) or ``"kaiming"`` (see above).
 
     Raises:
         ValueError, TypeError: an argument is out of range or of the wrong type
@@ -125,29 +210,34 @@ class AlexNet(ImageClassifier):
         in_channels: int = 3,
         small_input: bool = False,
         width_multiplier: float = 1.0,
+        activation: str = "relu",
+        local_response_norm: bool = True,
+        init: str = "default",
     ) -> None:
         _check_layers(layers)
         positive_int("AlexNet", "pooled_size", pooled_size)
         boolean("AlexNet", "pool_ceil_mode", pool_ceil_mode)
+        boolean("AlexNet", "local_response_norm", local_response_norm)
+        if not isinstance(activation, str):
+            raise TypeError(f"AlexNet: activation must be a str, got {activation!r}")
+        one_of("AlexNet", "activation", activation, list(ACTIVATIONS))
+        if not isinstance(init, str):
+            raise TypeError(f"AlexNet: init must be a str, got {init!r}")
+        one_of("AlexNet", "init", init, INITS)
         super().__init__(num_classes, in_channels, small_input, width_multiplier)
+        self.activation = activation
         features: list[nn.Module] = []
         channels = in_channels
         divisor = max(spec.groups for spec in layers)  # grouped layers need divisible widths
         for i, spec in enumerate(layers):
-            kernel, stride, padding = spec.kernel_size, spec.stride, spec.padding
-            if small_input:  # a 3x3 first layer; only the max-pools downsample
-                kernel = 3 if i == 0 else kernel
-                stride, padding = 1, (kernel - 1) // 2
+            if small_input and i == 0:  # a 3x3 first layer for small images
+                spec = dataclasses.replace(spec, kernel_size=3)
             out_channels = self.scale(spec.out_channels, divisor=divisor)
-            features += [
-                nn.Conv2d(channels, out_channels, kernel, stride, padding, groups=spec.groups),
-                nn.ReLU(inplace=True),
-            ]
-            if spec.pool:
-                pool_padding, ceil_mode = (1, False) if small_input else (0, pool_ceil_mode)
-                features.append(nn.MaxPool2d(3, 2, pool_padding, ceil_mode=ceil_mode))
-            if spec.normalize:
-                features.append(nn.LocalResponseNorm(size=5, alpha=5e-4, beta=0.75, k=2.0))
+            features += conv_layer(
+                channels, out_channels, spec, activation=activation,
+                normalize=local_response_norm, small_input=small_input,
+                pool_ceil_mode=pool_ceil_mode,
+            )  # fmt: skip
             channels = out_channels
         self.features = nn.Sequential(*features)
         side = 4 if small_input else pooled_size
@@ -156,6 +246,15 @@ class AlexNet(ImageClassifier):
             "AlexNet", channels * side * side, hidden_features, num_classes, dropout,
             width_multiplier=self.width_multiplier, dropout_first=True,
         )  # fmt: skip
+        if activation != "relu":  # the same positions, so state dicts keep their keys
+            for index, module in enumerate(self.classifier):
+                if isinstance(module, nn.ReLU):
+                    self.classifier[index] = ACTIVATIONS[activation]()
+        if init == "kaiming":
+            for module in self.modules():
+                if isinstance(module, (nn.Conv2d, nn.Linear)):
+                    nn.init.kaiming_normal_(module.weight, nonlinearity=activation)
+                    nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
@@ -180,8 +279,8 @@ VARIANTS: dict[str, dict[str, object]] = {
     # ReLUs of conv1 and conv2, before their pools (section 3.5's order).
     "alexnet_2012": {
         "layers": (
-            ConvSpec(96, 11, stride=4, padding=2, pool=True, normalize=True),
-            ConvSpec(256, 5, padding=2, pool=True, normalize=True, groups=2),
+            ConvSpec(96, 11, stride=4, padding=2, pool=True, normalize=True, normalize_first=True),
+            ConvSpec(256, 5, padding=2, pool=True, normalize=True, normalize_first=True, groups=2),
             ConvSpec(384, 3, padding=1),
             ConvSpec(384, 3, padding=1, groups=2),
             ConvSpec(256, 3, padding=1, pool=True, groups=2),
