@@ -3,8 +3,9 @@
 * :func:`glue` hands a computed value to the prose (myst-nb's ``{glue:text}``
   role) when the book is built; in Jupyter or Colab it only returns the value.
 * :func:`source` and :func:`show_source` give an object's source code without
-  its docstrings, so that a chapter shows the layers and the forward pass, not
-  the documentation around them.
+  its docstrings (and without the formatter's ``# fmt: skip`` comments), so
+  that a chapter shows the layers and the forward pass, not the documentation
+  around them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import TypeVar
 __all__ = ["glue", "source", "show_source"]
 
 T = TypeVar("T")
+#: The formatter's comment that keeps a hand-laid-out block as written: noise to a reader.
+_FORMATTER_PRAGMA = "  # fmt: skip"
 
 
 def glue(name: str, value: T) -> T:
@@ -57,6 +60,8 @@ def _docstring_lines(tree: ast.AST) -> set[int]:
 def source(obj: object, *, docstrings: bool = False) -> str:
     """The source code of a class or function, without its docstrings by default.
 
+    The formatter's ``# fmt: skip`` comments are left out too.
+
     Raises:
         TypeError: ``obj`` has no source code (``inspect.getsource`` cannot find it).
     """
@@ -64,10 +69,12 @@ def source(obj: object, *, docstrings: bool = False) -> str:
         text = textwrap.dedent(inspect.getsource(obj))  # type: ignore[arg-type]
     except (TypeError, OSError) as error:
         raise TypeError(f"source: cannot find the source of {obj!r}") from error
-    if docstrings:
-        return text
-    drop = _docstring_lines(ast.parse(text))
-    kept = [line for number, line in enumerate(text.splitlines(), 1) if number not in drop]
+    drop = set() if docstrings else _docstring_lines(ast.parse(text))
+    kept = [
+        line.removesuffix(_FORMATTER_PRAGMA).rstrip() if line.endswith(_FORMATTER_PRAGMA) else line
+        for number, line in enumerate(text.splitlines(), 1)
+        if number not in drop
+    ]
     return "\n".join(kept) + "\n"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import sys
 
 import pytest
@@ -27,6 +28,8 @@ def test_source_leaves_out_every_docstring_and_nothing_else():
 
     assert strip(ast.parse(full)) == strip(ast.parse(short))
     assert len(short.splitlines()) < len(full.splitlines())
+    assert "# fmt: skip" in inspect.getsource(lenet.LeNet5)
+    assert "# fmt: skip" not in short and "# fmt: skip" not in full
     with pytest.raises(TypeError, match="cannot find the source"):
         book.source(3)
 
