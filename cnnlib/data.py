@@ -44,7 +44,7 @@ import tempfile
 import urllib.request
 import warnings
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -53,7 +53,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from cnnlib._checks import boolean
+from cnnlib._checks import boolean, positive_int
 
 __all__ = [
     "Augmentation",
@@ -69,6 +69,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_cifar10",
     "load_dataset",
+    "limit_test_set",
     "read_idx",
 ]
 
@@ -264,6 +265,31 @@ class ImageDataset:
             f"test={tuple(self.test_images.shape)}, classes={len(self.classes)}, "
             f"source={self.source!r})"
         )
+
+
+def limit_test_set(dataset: ImageDataset, max_test_samples: int | None) -> ImageDataset:
+    """The same dataset with only its first ``max_test_samples`` test images.
+
+    The counterpart, for evaluation, of :func:`cnnlib.train.fit`'s
+    ``max_train_samples``: a quick run tests on a fixed slice of the test set.
+    The training split, the statistics and the augmentation are unchanged;
+    ``None`` (or a number at least the size of the test set) keeps every test
+    image.
+
+    Raises:
+        TypeError: ``dataset`` is not an :class:`ImageDataset`.
+        ValueError: ``max_test_samples`` is neither ``None`` nor a positive int.
+    """
+    if not isinstance(dataset, ImageDataset):
+        raise TypeError(
+            f"limit_test_set: dataset must be an ImageDataset, got {type(dataset).__name__}"
+        )
+    if max_test_samples is None:
+        return dataset
+    n = positive_int("limit_test_set", "max_test_samples", max_test_samples)
+    return replace(
+        dataset, test_images=dataset.test_images[:n], test_labels=dataset.test_labels[:n]
+    )
 
 
 def data_root(root: str | os.PathLike[str] | None = None) -> Path:

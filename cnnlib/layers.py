@@ -181,21 +181,33 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     """ShuffleNet's channel shuffle: view (N, g, c), transpose, flatten.
 
     After it, channel ``i`` of group ``j`` (``c`` channels per group) sits at
-    position ``i * groups + j``: neighbouring channels come from different
-    groups. When ``groups`` divides ``c``, each group of a following grouped
-    convolution with ``groups`` groups reads ``c / groups`` channels from every
-    group of the previous one (one from each when ``c == groups``).
+    position ``i * groups + j``: position ``m`` holds a channel of group
+    ``m % groups``. Each group of a following grouped convolution with
+    ``groups`` groups reads ``c`` consecutive positions, so it reads from
+    ``min(c, groups)`` groups of the previous one: ``c / groups`` channels from
+    every group when ``groups`` divides ``c`` (one from each when
+    ``c == groups``), but only ``c`` of the groups when ``c < groups``.
 
     Raises:
-        ValueError: ``groups`` does not divide the number of channels.
+        ValueError: ``groups`` is not a positive int or does not divide the
+            number of channels.
     """
-    positive_int("channel_shuffle", "groups", groups)
     n, channels, height, width = x.shape
-    if channels % groups:
-        message = f"groups ({groups}) must divide the channels ({channels})"
-        raise ValueError(f"channel_shuffle: {message}")
+    _check_groups("channel_shuffle", groups, channels)
     x = x.view(n, groups, channels // groups, height, width)
     return x.transpose(1, 2).contiguous().view(n, channels, height, width)
+
+
+def _check_groups(owner: str, groups: int, channels: int) -> None:
+    """Refuse ``groups`` unless it is a positive int that divides ``channels``.
+
+    Raises:
+        ValueError: it is not (the message names ``groups``).
+    """
+    positive_int(owner, "groups", groups)
+    if channels % groups:
+        message = f"groups ({groups}) must divide the channels ({channels})"
+        raise ValueError(f"{owner}: {message}")
 
 
 def channel_unshuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
@@ -209,11 +221,8 @@ def channel_unshuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
         ValueError: ``groups`` is not a positive int or does not divide the
             number of channels.
     """
-    positive_int("channel_unshuffle", "groups", groups)
     channels = x.shape[1]
-    if channels % groups:
-        message = f"groups ({groups}) must divide the channels ({channels})"
-        raise ValueError(f"channel_unshuffle: {message}")
+    _check_groups("channel_unshuffle", groups, channels)
     return channel_shuffle(x, channels // groups)
 
 
@@ -345,16 +354,9 @@ class DepthwiseSeparableConv(nn.Sequential):
         kernel_size: int = 3,
         activation: ActivationFactory = nn.ReLU,
     ) -> None:
-        act = activation
-        depthwise = ConvBNAct(
-            in_channels,
-            in_channels,
-            kernel_size,
-            stride=stride,
-            groups=in_channels,
-            activation=act,
-        )
-        pointwise = ConvBNAct(in_channels, out_channels, 1, activation=act)
+        c, k, act = in_channels, kernel_size, activation
+        depthwise = ConvBNAct(c, c, k, stride, groups=c, activation=act)
+        pointwise = ConvBNAct(c, out_channels, 1, activation=act)
         super().__init__(depthwise, pointwise)
 
 
@@ -440,22 +442,41 @@ class DeformableConvBlock(nn.Module):
         kernel_size: int = 3,
         stride: int = 1,
     ) -> None:
-        owner, c_in, c_out = "DeformableConvBlock", in_channels, out_channels
-        _positive_ints(owner, in_channels=c_in, out_channels=c_out)
-        _positive_ints(owner, kernel_size=kernel_size, stride=stride)
         super().__init__()
-        from torchvision.ops import DeformConv2d
-
-        k, pad = kernel_size, same_padding(kernel_size)
-        self.offset = nn.Conv2d(c_in, 2 * k * k, k, stride, pad)
-        nn.init.zeros_(self.offset.weight)
+        k, pad = _deform_sizes(in_channels, out_channels, kernel_size, stride)
+        self.offset = nn.Conv2d(in_channels, 2 * k * k, k, stride, pad)
+        nn.init.zeros_(self.offset.weight)  # zero offsets: a plain convolution
         nn.init.zeros_(self.offset.bias)
-        self.conv = DeformConv2d(c_in, c_out, k, stride, pad, bias=False)
+        self.conv = _deform_conv2d(in_channels, out_channels, k, stride, pad)
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.relu(self.bn(self.conv(x, self.offset(x))))
+
+
+def _deform_sizes(
+    in_channels: int, out_channels: int, kernel_size: int, stride: int
+) -> tuple[int, int]:
+    """:class:`DeformableConvBlock`'s sizes checked; returns the kernel size and its padding.
+
+    Raises:
+        ValueError: a size is not a positive int, or ``kernel_size`` is even
+            (the message names it).
+    """
+    owner = "DeformableConvBlock"
+    _positive_ints(owner, in_channels=in_channels, out_channels=out_channels)
+    _positive_ints(owner, kernel_size=kernel_size, stride=stride)
+    return kernel_size, same_padding(kernel_size)
+
+
+def _deform_conv2d(
+    in_channels: int, out_channels: int, kernel_size: int, stride: int, padding: int
+) -> nn.Module:
+    """``torchvision.ops.DeformConv2d`` without bias (torchvision imported only when needed)."""
+    from torchvision.ops import DeformConv2d
+
+    return DeformConv2d(in_channels, out_channels, kernel_size, stride, padding, bias=False)
 
 
 def dilation_offsets(kernel_size: int, dilation: int) -> torch.Tensor:

@@ -41,6 +41,35 @@ def test_channel_unshuffle_rejects_bad_groups(groups, match):
         layers.channel_unshuffle(torch.zeros(1, 12, 2, 2), groups)
 
 
+@pytest.mark.parametrize("groups, match", [(5, "must divide"), (0, "positive int"), (2.0, "int")])
+def test_channel_shuffle_rejects_bad_groups(groups, match):
+    with pytest.raises(ValueError, match=match):
+        layers.channel_shuffle(torch.zeros(1, 12, 2, 2), groups)
+
+
+def groups_reached(c: int, g: int, shuffle: bool) -> list[set[int]]:
+    """For each output of two stacked grouped 1x1 convolutions (``g`` groups of ``c``
+    channels), the input groups its gradient reaches (autograd, all-ones weights)."""
+    convs = [nn.Conv2d(c * g, c * g, 1, groups=g, bias=False) for _ in range(2)]
+    for conv in convs:
+        nn.init.ones_(conv.weight)
+    reached = []
+    for o in range(c * g):
+        x = torch.ones(1, c * g, 1, 1, requires_grad=True)
+        y = convs[0](x)
+        convs[1](layers.channel_shuffle(y, g) if shuffle else y)[0, o].sum().backward()
+        reached.append({i // c for i in x.grad.flatten().nonzero().flatten().tolist()})
+    return reached
+
+
+@pytest.mark.parametrize("c, g", [(4, 4), (8, 4), (6, 3), (6, 4), (2, 8), (3, 8), (1, 5)])
+def test_one_shuffle_mixes_min_c_g_groups(c, g):
+    # Output group q reads c consecutive shuffled positions; position m holds a channel of
+    # group m % g, and c consecutive residues mod g are min(c, g) distinct groups.
+    assert all(len(r) == 1 for r in groups_reached(c, g, shuffle=False))
+    assert all(len(r) == min(c, g) for r in groups_reached(c, g, shuffle=True))
+
+
 # ---------------------------------------------------------------------------
 # Spatially separable kernels
 # ---------------------------------------------------------------------------
@@ -221,3 +250,14 @@ def test_separable_conv_cost_ratio(c_in, n, k):
     assert analysis.count_params(separable) * k * k * n == analysis.count_params(standard) * (
         k * k + n
     )
+
+
+def test_depthwise_separable_conv_is_a_depthwise_then_a_pointwise_conv_bn_relu():
+    block = layers.DepthwiseSeparableConv(8, 16, stride=2, kernel_size=5)
+    depthwise, pointwise = block[0][0], block[1][0]
+    assert (depthwise.in_channels, depthwise.out_channels, depthwise.groups) == (8, 8, 8)
+    assert (depthwise.kernel_size, depthwise.stride, depthwise.padding) == ((5, 5), (2, 2), (2, 2))
+    assert (pointwise.in_channels, pointwise.out_channels, pointwise.kernel_size) == (8, 16, (1, 1))
+    # By hand: 25 weights per channel, 8 x 16 pointwise weights, two BN affine pairs.
+    assert sum(p.numel() for p in block.parameters()) == 25 * 8 + 8 * 16 + 2 * (8 + 16)
+    assert block(torch.zeros(1, 8, 10, 10)).shape == (1, 16, 5, 5)

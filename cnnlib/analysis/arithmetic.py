@@ -90,13 +90,34 @@ def conv_output_size(
             dilated kernel ``d(k-1)+1`` is larger than the padded input
             ``i + 2p`` — the cases where :class:`torch.nn.Conv2d` raises.
     """
+    axes, ints = _conv_axes(size, kernel_size, stride, padding, dilation)
+    out = [(i + 2 * p - d * (k - 1) - 1) // s + 1 for i, k, s, p, d in axes]
+    return out[0] if ints else tuple(out)
+
+
+def _conv_axes(
+    size: IntOrPair,
+    kernel_size: IntOrPair,
+    stride: IntOrPair,
+    padding: IntOrPair,
+    dilation: IntOrPair,
+) -> tuple[list[tuple[int, ...]], bool]:
+    """:func:`conv_output_size`'s arguments per axis, checked as :class:`torch.nn.Conv2d` does.
+
+    Returns ``(i, k, s, p, d)`` for every spatial axis and whether every
+    argument was an int.
+
+    Raises:
+        TypeError: as :func:`conv_output_size`.
+        ValueError: as :func:`conv_output_size`; the message names the
+            argument (``kernel_size`` when the dilated kernel does not fit).
+    """
     func = "conv_output_size"
     per_axis, all_ints = _axes(
         func, size=size, kernel_size=kernel_size, stride=stride,
         padding=padding, dilation=dilation,
     )  # fmt: skip
-    result = []
-    for i, k, s, p, d in per_axis:
+    for i, k, _, p, d in per_axis:
         extent = d * (k - 1) + 1
         if extent > i + 2 * p:
             raise ValueError(
@@ -105,8 +126,7 @@ def conv_output_size(
                 f"{i + 2 * p}; kernel_size must satisfy "
                 "dilation*(kernel_size-1)+1 <= size + 2*padding"
             )
-        result.append((i + 2 * p - extent) // s + 1)
-    return _result(result, all_ints)
+    return per_axis, all_ints
 
 
 def conv_transpose_output_size(

@@ -24,11 +24,12 @@ the tests, against the input gradient of one output unit):
 * ``M_2 ≤ K`` alone is **not sufficient**: ``[2, 3, 5]`` has ``M_2 = 3`` and
   no common factor, yet a first layer of dilation 2 never reads offset 1.
 * It is **not necessary**: ``[1, 4, 2]`` reads every pixel although
-  ``M_2 = 6``. The recurrence follows one gap from the top layer down, and a
-  layer with a smaller dilation than the one above it fills gaps it does not
-  track: with kernel 3 and non-decreasing dilations (every such stack of 2 to
-  5 layers with dilations 1 to 12), no stack that misses the goal reads every
-  pixel.
+  ``M_2 = 6``. The recurrence follows one gap from the top layer down; every
+  stack the tests find that misses the goal yet reads every pixel has a later
+  layer with a smaller dilation than the one before it (the ``2`` after the
+  ``4`` here), which appears to fill gaps the recurrence does not track: with
+  kernel 3 and non-decreasing dilations (every such stack of 2 to 5 layers
+  with dilations 1 to 12), no stack that misses the goal reads every pixel.
 * With kernel 3 and a first layer of dilation 1, every stack that meets the
   goal reads every pixel in all the stacks the tests try (every stack of 2 to
   5 layers with dilations 1 to 8, and random deeper ones): there it works as a

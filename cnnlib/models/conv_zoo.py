@@ -59,8 +59,6 @@ ConvKind = Literal[
 #: The kinds of convolution :func:`conv_zoo_net` accepts, in the chapter's order.
 CONV_KINDS: tuple[str, ...] = get_args(ConvKind)
 
-_DILATION = 2
-
 
 def _check_zoo_conv(kind: object, in_channels: int, out_channels: int, groups: int) -> None:
     one_of("zoo_conv", "kind", kind, CONV_KINDS)
@@ -104,7 +102,7 @@ def zoo_conv(
     if kind == "spatially_separable":
         return SpatiallySeparableConv(c_in, c_out, kernel_size=3)
     if kind == "dilated":
-        return ConvBNAct(c_in, c_out, 3, dilation=_DILATION)
+        return ConvBNAct(c_in, c_out, 3, dilation=2)
     if kind == "grouped":
         return ConvBNAct(c_in, c_out, 3, groups=groups)
     return DeformableConvBlock(c_in, c_out, kernel_size=3)

@@ -12,6 +12,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import EngFormatter, LogLocator, NullFormatter
 
+from cnnlib._checks import positive_int
+
 __all__ = ["sampling_locations", "accuracy_vs_cost"]
 
 
@@ -35,10 +37,25 @@ def _field_box(points: torch.Tensor) -> tuple[float, float, float, float]:
     return col0 - 0.5, row0 - 0.5, col1 - col0 + 1, row1 - row0 + 1
 
 
+def _check_centres(centres: object, panels: Mapping[str, torch.Tensor]) -> None:
+    """Refuse ``centres`` unless it is a ``(units, 2)`` tensor matching every panel."""
+    if not isinstance(centres, torch.Tensor):
+        raise TypeError(
+            f"sampling_locations: centres must be a tensor, got {type(centres).__name__}"
+        )
+    units = {len(points) for points in panels.values()}
+    if centres.dim() != 2 or centres.shape[1] != 2 or units != {len(centres)}:
+        raise ValueError(
+            f"sampling_locations: centres must be (units, 2) with the panels' "
+            f"{sorted(units)} units, got {tuple(centres.shape)}"
+        )
+
+
 def sampling_locations(
     image: torch.Tensor,
     panels: Mapping[str, torch.Tensor],
     *,
+    centres: torch.Tensor | None = None,
     title: str | None = None,
 ) -> Figure:
     """One panel per entry of ``panels``: ``image`` with the points some output units sample.
@@ -54,12 +71,18 @@ def sampling_locations(
         panels: title → ``(units, taps, 2)`` tensor of ``(row, column)``
             positions, e.g. a few units of
             :func:`cnnlib.layers.deformable_sampling_locations`.
+        centres: optional ``(units, 2)`` tensor: where each unit itself sits,
+            as ``(row, column)`` in ``image``'s pixels (for a stride-1
+            convolution with 'same' padding, the unit's own indices). Drawn in
+            every panel as a cross in the unit's colour.
         title: optional figure title.
 
     Raises:
-        TypeError: ``image`` or a panel is not a tensor, or ``panels`` not a mapping.
+        TypeError: ``image``, a panel or ``centres`` is not a tensor, or
+            ``panels`` not a mapping.
         ValueError: ``image`` is not 2-D (or one-channel 3-D), ``panels`` is
-            empty, or a panel is not ``(units, taps, 2)``.
+            empty, a panel is not ``(units, taps, 2)``, or ``centres`` is not
+            ``(units, 2)`` with as many units as every panel.
     """
     picture = _image_2d(image)
     if not isinstance(panels, Mapping):
@@ -76,6 +99,8 @@ def sampling_locations(
                 f"sampling_locations: panel {name!r} must be (units, taps, 2), "
                 f"got {tuple(points.shape)}"
             )
+    if centres is not None:
+        _check_centres(centres, panels)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     fig, axes = plt.subplots(
         1, len(panels), figsize=(3.0 * len(panels), 3.3), squeeze=False, constrained_layout=True
@@ -90,6 +115,9 @@ def sampling_locations(
             ax.add_patch(
                 Rectangle((left, bottom), box_width, box_height, fill=False, color=colour, lw=1.2)
             )
+            if centres is not None:
+                row, column = centres[unit].tolist()
+                ax.plot([column], [row], "x", color=colour, ms=9, mew=2.2, zorder=4)
         ax.set_xlim(-0.5, width - 0.5)
         ax.set_ylim(height - 0.5, -0.5)
         ax.set_title(name, fontsize=10)
@@ -104,6 +132,7 @@ def accuracy_vs_cost(
     accuracy: Mapping[str, float],
     costs: Mapping[str, Mapping[str, float]],
     *,
+    test_images: int | None = None,
     title: str | None = None,
 ) -> Figure:
     """Test accuracy against each cost (log scale): a panel per cost, a labelled point per model.
@@ -113,12 +142,16 @@ def accuracy_vs_cost(
         costs: the cost's axis label (e.g. ``"parameters"``) → model name →
             value; every model of ``accuracy`` must have a positive value in
             every cost (models only in ``costs`` are not drawn).
+        test_images: the number ``n`` of test images behind each accuracy;
+            when given, each point gets an error bar of ±1 binomial standard
+            error, ``100·√(p(1 − p)/n)`` points.
         title: optional figure title.
 
     Raises:
         TypeError: ``accuracy`` or ``costs`` is not a mapping.
         ValueError: ``accuracy`` or ``costs`` is empty, an accuracy lies outside
-            [0, 1], or a model lacks a positive finite value in some cost.
+            [0, 1], a model lacks a positive finite value in some cost, or
+            ``test_images`` is not a positive int.
     """
     if not isinstance(accuracy, Mapping) or not isinstance(costs, Mapping):
         raise TypeError("accuracy_vs_cost: accuracy and costs must be mappings")
@@ -137,25 +170,37 @@ def accuracy_vs_cost(
                     f"accuracy_vs_cost: cost {label!r} needs a positive value for {name!r}, "
                     f"got {value!r}"
                 )
+    if test_images is not None:
+        positive_int("accuracy_vs_cost", "test_images", test_images)
     fig, axes = plt.subplots(
-        1, len(costs), figsize=(4.6 * len(costs), 3.4), squeeze=False, constrained_layout=True
+        1, len(costs), figsize=(3.9 * len(costs), 3.3), squeeze=False, constrained_layout=True
     )
     names = list(accuracy)
     ys = [100 * accuracy[name] for name in names]
     for ax, (label, values) in zip(axes[0], costs.items(), strict=True):
         xs = [values[name] for name in names]
         ax.scatter(xs, ys, s=30, color="tab:blue", zorder=3)
+        if test_images is not None:
+            errors = [100 * math.sqrt(a * (1 - a) / test_images) for a in accuracy.values()]
+            ax.errorbar(xs, ys, yerr=errors, fmt="none", ecolor="tab:blue", capsize=3, lw=1)
+        # Labels right of a point, or left of it in the right half (so none leaves the axes).
+        low, high = math.log(min(xs)), math.log(max(xs))
         for name, x, y in zip(names, xs, ys, strict=True):
-            ax.annotate(name, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=8)
+            right_half = high > low and (math.log(x) - low) / (high - low) > 0.5
+            ax.annotate(
+                name.replace("_", " "), (x, y), xytext=(-5 if right_half else 5, 4),
+                textcoords="offset points", fontsize=9, ha="right" if right_half else "left",
+            )  # fmt: skip
         ax.set_xscale("log")
         # Label 1, 2 and 5 of every decade as 2k, 5k, 10k, ... (a range of a decade or two).
         ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))
         ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlabel(label)
-        ax.set_ylabel("test accuracy (%)")
+        ax.set_xlabel(label, fontsize=10)
+        ax.set_ylabel("test accuracy (%)", fontsize=10)
+        ax.tick_params(labelsize=9)
         ax.grid(alpha=0.3, which="both")
-        ax.margins(x=0.25, y=0.15)
+        ax.margins(x=0.15, y=0.15)
     if title:
         fig.suptitle(title)
     return fig

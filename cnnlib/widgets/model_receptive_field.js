@@ -33,6 +33,16 @@ export function layerExtent(start, stride, size, count, n) {
   return [Math.min(0, start), Math.max(n, start + (count - 1) * stride + size)];
 }
 
+/**
+ * The layer menu's text for entry `index`: its name, field size r and effective stride j
+ * (the type is in the readout and the option's tooltip), short enough not to be clipped.
+ */
+export function layerLabel(layer, index) {
+  const r = layer.size_h === layer.size_w ? `${layer.size_h}` : `${layer.size_h}×${layer.size_w}`;
+  const j = layer.stride_h === layer.stride_w ? `${layer.stride_h}` : `${layer.stride_h}×${layer.stride_w}`;
+  return `${index}: ${layer.name}  r=${r} j=${j}`;
+}
+
 /** Why a layer entry cannot be drawn, or "" when it can. */
 export function invalidReason(layer, imageSize) {
   if (!layer) return "no layer selected (the model has no feature map with spatial extent)";
@@ -70,11 +80,11 @@ function render({ model, el }) {
   title.className = "title";
 
   const controls = html("div", "display:flex;flex-wrap:wrap;gap:0.4em 1.2em;margin-bottom:0.5em;align-items:center");
-  const layerLabel = html("label", "display:flex;align-items:center;gap:0.4em", "layer");
-  const select = html("select", "max-width:28em;font:12px monospace");
+  const layerControl = html("label", "display:flex;align-items:center;gap:0.4em", "layer");
+  const select = html("select", "max-width:100%;font:12px monospace");
   select.dataset.param = "layer";
-  layerLabel.append(select);
-  controls.append(layerLabel);
+  layerControl.append(select);
+  controls.append(layerControl);
   const sliders = {};
   for (const [param, label] of [["unit-row", "unit row"], ["unit-col", "unit column"]]) {
     const wrapper = html("label", "display:flex;align-items:center;gap:0.4em", label);
@@ -177,14 +187,10 @@ function render({ model, el }) {
   });
 
   function fillSelect(layers, index) {
-    const labels = layers.map((l, i) => {
-      const r = l.size_h === l.size_w ? `${l.size_h}` : `${l.size_h}×${l.size_w}`;
-      const j = l.stride_h === l.stride_w ? `${l.stride_h}` : `${l.stride_h}×${l.stride_w}`;
-      return `${i}: ${l.name} (${l.type}) r=${r} j=${j}`;
-    });
+    const labels = layers.map(layerLabel);
     const existing = [...select.options].map((o) => o.textContent);
     if (existing.join("\n") !== labels.join("\n")) {
-      select.replaceChildren(...labels.map((text, i) => Object.assign(document.createElement("option"), { value: String(i), textContent: text })));
+      select.replaceChildren(...labels.map((text, i) => Object.assign(document.createElement("option"), { value: String(i), textContent: text, title: layers[i].type })));
     }
     select.value = String(index);
   }

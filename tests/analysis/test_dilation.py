@@ -167,8 +167,8 @@ def test_bad_arguments_are_refused_by_name(call, match):
 
 
 def test_with_non_decreasing_dilations_and_kernel_3_the_goal_is_necessary():
-    """Every stack that fills its field while missing M_2 <= 3 has a dilation smaller
-    than the one below it: with non-decreasing dilations none does."""
+    """Every stack that fills its field while missing M_2 <= 3 has a later layer with a
+    smaller dilation than the one before it: with non-decreasing dilations none does."""
     checked = 0
     for depth in range(2, 6):
         for dilations in itertools.combinations_with_replacement(range(1, 13), depth):

@@ -125,3 +125,47 @@ def test_data_root_precedence(tmp_path, monkeypatch):
     assert data.data_root() == Path.home() / ".cache" / "cnnlib"
     with pytest.raises(TypeError, match="root"):
         data.data_root(3)
+
+
+def small_dataset(n_train: int = 5, n_test: int = 7) -> data.ImageDataset:
+    images = torch.arange(n_train + n_test, dtype=torch.uint8).view(-1, 1, 1, 1).expand(-1, 1, 2, 2)
+    labels = torch.arange(n_train + n_test) % 3
+    return data.ImageDataset(
+        name="toy",
+        train_images=images[:n_train],
+        train_labels=labels[:n_train],
+        test_images=images[n_train:],
+        test_labels=labels[n_train:],
+        classes=("a", "b", "c"),
+        mean=(0.5,),
+        std=(0.25,),
+        source="memory",
+    )
+
+
+def test_limit_test_set_keeps_the_first_test_images_and_the_rest():
+    toy = small_dataset()
+    limited = data.limit_test_set(toy, 3)
+    # Test images 5, 6, 7 (the first three after the five training images) and their labels.
+    assert limited.test_images[:, 0, 0, 0].tolist() == [5, 6, 7]
+    assert limited.test_labels.tolist() == [2, 0, 1]
+    assert limited.train_images is toy.train_images and limited.train_labels is toy.train_labels
+    assert (limited.mean, limited.std) == (toy.mean, toy.std)
+    assert limited.augmentation == toy.augmentation
+    assert len(toy.test_labels) == 7  # the original is unchanged
+    assert data.limit_test_set(toy, None) is toy
+    assert len(data.limit_test_set(toy, 100).test_labels) == 7
+
+
+@pytest.mark.parametrize(
+    "dataset, n, error, match",
+    [
+        (None, 3, TypeError, "dataset"),
+        ("toy", 0, ValueError, "max_test_samples"),
+        ("toy", 2.5, ValueError, "max_test_samples"),
+        ("toy", True, ValueError, "max_test_samples"),
+    ],
+)
+def test_limit_test_set_rejects_bad_input(dataset, n, error, match):
+    with pytest.raises(error, match=match):
+        data.limit_test_set(small_dataset() if dataset == "toy" else dataset, n)

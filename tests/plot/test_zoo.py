@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from matplotlib.collections import PathCollection  # noqa: E402
+from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from cnnlib.plot import zoo  # noqa: E402
@@ -105,3 +106,74 @@ def test_accuracy_vs_cost_places_one_labelled_point_per_model():
 def test_accuracy_vs_cost_rejects_bad_input(accuracy, costs, error, match):
     with pytest.raises(error, match=match):
         zoo.accuracy_vs_cost(accuracy, costs)
+
+
+def test_sampling_locations_marks_where_each_unit_sits():
+    panels = {
+        "a": torch.stack([grid(3, 3), grid(8, 6)]),
+        "b": torch.stack([grid(2, 2), grid(5, 5)]),
+    }
+    centres = torch.tensor([[3.0, 3.0], [8.0, 6.0]])
+    fig = zoo.sampling_locations(torch.rand(12, 10), panels, centres=centres)
+    for ax in fig.axes:
+        crosses = [line for line in ax.lines if line.get_marker() == "x"]
+        assert len(crosses) == 2  # one per unit, in every panel
+        # (x, y) = (column, row); each cross in its unit's colour, like its taps.
+        assert [(line.get_xdata()[0], line.get_ydata()[0]) for line in crosses] == [(3, 3), (6, 8)]
+        dots = [c for c in ax.collections if isinstance(c, PathCollection)]
+        for line, collection in zip(crosses, dots, strict=True):
+            assert np.allclose(to_rgba(line.get_color()), collection.get_facecolor()[0])
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "centres, error",
+    [
+        ([[3.0, 3.0]], TypeError),
+        (torch.zeros(3, 2), ValueError),  # three centres for two units
+        (torch.zeros(2, 3), ValueError),
+    ],
+)
+def test_sampling_locations_rejects_bad_centres(centres, error):
+    panels = {"a": torch.stack([grid(3, 3), grid(8, 6)])}
+    with pytest.raises(error, match="centres"):
+        zoo.sampling_locations(torch.rand(12, 10), panels, centres=centres)
+
+
+def test_accuracy_vs_cost_error_bars_are_one_binomial_standard_error():
+    accuracy = {"a": 0.8, "b": 0.5, "c": 0.9}
+    params = {"a": 1_000, "b": 3_000, "c": 10_000}
+    fig = zoo.accuracy_vs_cost(accuracy, {"parameters": params}, test_images=400)
+    (ax,) = fig.axes
+    (bars,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    # By hand: 100·sqrt(p(1-p)/400) = 2.0, 2.5 and 1.5 points.
+    for segment, (name, half) in zip(
+        bars.get_segments(), [("a", 2.0), ("b", 2.5), ("c", 1.5)], strict=True
+    ):
+        (x0, y0), (x1, y1) = segment
+        assert x0 == x1 == params[name]
+        assert np.allclose(
+            sorted([y0, y1]), [100 * accuracy[name] - half, 100 * accuracy[name] + half]
+        )
+    plt.close(fig)
+    fig = zoo.accuracy_vs_cost(accuracy, {"parameters": params})
+    assert not [c for c in fig.axes[0].collections if isinstance(c, LineCollection)]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="test_images"):
+        zoo.accuracy_vs_cost(accuracy, {"parameters": params}, test_images=0)
+
+
+def test_accuracy_vs_cost_keeps_long_labels_inside_the_axes():
+    names = ["standard", "depthwise_separable", "spatially_separable", "grouped"]
+    accuracy = dict(zip(names, [0.8, 0.7, 0.75, 0.72], strict=True))
+    params = dict(zip(names, [30_000, 5_000, 60_000, 9_000], strict=True))
+    fig = zoo.accuracy_vs_cost(accuracy, {"parameters": params, "MACs": params})
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        frame = ax.get_window_extent(renderer)
+        assert [t.get_text() for t in ax.texts] == [n.replace("_", " ") for n in names]
+        for text in ax.texts:
+            box = text.get_window_extent(renderer)
+            assert frame.x0 <= box.x0 and box.x1 <= frame.x1, text.get_text()
+    plt.close(fig)

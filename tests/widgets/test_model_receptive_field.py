@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from cnnlib import analysis
 from cnnlib.analysis import AxisField
 from cnnlib.models import get_model
 from cnnlib.widgets.model_receptive_field import IMAGES, ModelReceptiveField, field_span, unit_at
+
+WIDGETS = Path(__file__).resolve().parents[2] / "cnnlib" / "widgets"
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "cnnlib" / "widgets" / "model_receptive_field.js"
@@ -211,6 +214,21 @@ def test_js_clip_span_and_extent(run_js):
     assert covered == [[-3, 226], [-217, 410], [0, 10]]
 
 
+def test_js_layer_labels_name_the_field_and_stay_short(run_js):
+    """The layer menu shows name, r and j of every layer, in at most 40 characters (about
+    290 px of 12 px monospace), so no entry of ResNet-18 is clipped in the book's column."""
+    table = ModelReceptiveField("resnet18").layers
+    odd = [{**table[0], "size_w": 5, "stride_w": 3}]
+    labels = run_js(
+        "model_receptive_field",
+        f"console.log(JSON.stringify({json.dumps(table + odd)}.map(w.layerLabel)));",
+    )
+    for i, (row, label) in enumerate(zip(table, labels[:-1], strict=True)):
+        assert label == f"{i}: {row['name']}  r={row['size_h']} j={row['stride_h']}"
+        assert len(label) <= 40, label
+    assert labels[-1].endswith(f"r={table[0]['size_h']}×5 j={table[0]['stride_h']}×3")
+
+
 def test_js_flags_a_missing_layer(run_js):
     reasons = run_js(
         "model_receptive_field",
@@ -358,3 +376,13 @@ def test_validation_errors():
         ModelReceptiveField("lenet5", unit=(1.5, 0))
     with pytest.raises(ValueError, match="cannot tell how many input channels"):
         ModelReceptiveField(nn.Sequential(nn.AvgPool2d(2)), image_size=16)
+
+
+def test_js_render_does_not_shadow_the_exported_helpers():
+    """A local variable named like an exported helper (e.g. ``const layerLabel = ...``
+    inside ``render``) hides the helper there and leaves the layer menu empty."""
+    source = (WIDGETS / "model_receptive_field.js").read_text()
+    exported = re.findall(r"^export function (\w+)", source, flags=re.M)
+    assert "layerLabel" in exported
+    for name in exported:
+        assert not re.search(rf"\b(?:const|let|var)\s+{name}\b", source), name
