@@ -12,16 +12,26 @@ Where it departs from the paper:
   60 of the 96 pairs, giving 1,516 parameters.
 * **Subsampling is plain pooling.** The paper's S2/S4 units add the four
   inputs, multiply by a trainable coefficient, add a trainable bias and pass
-  the result through a sigmoid (12 and 32 parameters).
+  the result through the squashing function (12 and 32 parameters).
 * **The output layer is linear** (84·10 weights + 10 biases = 850), trained
   with cross-entropy, where the paper used Euclidean radial basis function
   units with fixed ±1 "bitmap" centres.
-* **Smaller images are padded to 32x32**, as the paper placed its 28x28
-  digits in a 32x32 field: a 28x28 input gets 2 pixels of zeros on each side.
+* **Smaller images are padded to 32x32** with ``pad_value``, as the paper
+  extended its 28x28 digits to a 32x32 field with background pixels: a 28x28
+  input gets 2 pixels on each side. Pass the background's value in the units
+  the network sees: for images normalised as :func:`cnnlib.train.fit` does,
+  ``(0 - mean) / std`` for a black background (about -0.81 for
+  Fashion-MNIST). The default, 0, is the dataset's mean: a grey frame.
+* **Training** uses today's optimisers and cross-entropy, where the paper used
+  a stochastic diagonal Levenberg-Marquardt method, its own initialisation
+  and a loss on the RBF outputs.
+
+:func:`paper_table` sets a model's per-layer counts beside the paper's.
 """
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from typing import Any, Literal
 
@@ -30,12 +40,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnlib._checks import boolean, one_of
+from cnnlib.analysis import Summary
 from cnnlib.models._common import ImageClassifier
 from cnnlib.models._registry import build_variant, register_model
 
 __all__ = [
-    "C3_CONNECTIONS", "IMAGE_SIZE", "LeNet5", "PAPER_CONNECTIONS", "PAPER_PARAMS", "ScaledTanh",
-    "VARIANTS", "lenet5", "lenet5_modern", "pad_to_32",
+    "C3_CONNECTIONS", "IMAGE_SIZE", "LAYERS", "LeNet5", "PAPER_CONNECTIONS", "PAPER_PARAMS",
+    "ScaledTanh", "VARIANTS", "lenet5", "lenet5_modern", "pad_to_32", "paper_table",
 ]  # fmt: skip
 
 #: Trainable parameters of each layer of the paper's LeNet-5, as LeCun et al. (1998),
@@ -56,6 +67,9 @@ Pooling = Literal["avg", "max"]
 
 #: LeNet-5 reads 32x32 images; smaller ones are padded to it.
 IMAGE_SIZE = 32
+
+#: The layers with the paper's names, in order (the last part of each module's name).
+LAYERS: tuple[str, ...] = ("c1", "s2", "c3", "s4", "c5", "f6", "output")
 
 #: The paper's Table I: for each of the 16 C3 feature maps, the S2 maps it reads.
 #: Six read 3 contiguous maps, nine read 4, one reads all 6: 60 of the 96 pairs.
@@ -105,6 +119,13 @@ class LeNet5(ImageClassifier):
         in_channels: channels of the input image.
         small_input: must be True (LeNet-5 is built for 32x32 images).
         width_multiplier: scales the 6, 16, 120 and 84 units of C1 to F6.
+        pad_value: what the margin of a smaller image holds when it is
+            padded to 32x32 (see :func:`pad_to_32`), in the input's units.
+
+    Raises:
+        ValueError: an argument is out of range (the message names it).
+        TypeError: ``batch_norm`` or ``small_input`` is not a bool, or
+            ``pad_value`` is not a real number.
     """
 
     def __init__(
@@ -117,14 +138,14 @@ class LeNet5(ImageClassifier):
         in_channels: int = 1,
         small_input: bool = True,
         width_multiplier: float = 1.0,
+        pad_value: float = 0.0,
     ) -> None:
-        one_of("LeNet5", "activation", activation, tuple(_ACTIVATIONS))
-        one_of("LeNet5", "pooling", pooling, tuple(_POOLS))
-        boolean("LeNet5", "batch_norm", batch_norm)
+        _check(activation, pooling, batch_norm, pad_value)
         super().__init__(
             num_classes, in_channels, small_input, width_multiplier,
             small_only=True,
         )  # fmt: skip
+        self.pad_value = float(pad_value)
         c1, c3, c5, f6 = (self.scale(c) for c in (6, 16, 120, 84))
         bias = not batch_norm
 
@@ -154,16 +175,52 @@ class LeNet5(ImageClassifier):
         ]))  # fmt: skip
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.features(pad_to_32(x)))
+        x = pad_to_32(x, self.pad_value)
+        return self.classifier(self.features(x))
 
 
-def pad_to_32(x: torch.Tensor) -> torch.Tensor:
-    """Centre ``x`` (N, C, H, W) in a 32x32 field of zeros, as the paper did.
+def _check(activation: object, pooling: object, batch_norm: object, pad_value: object) -> None:
+    """Check LeNet5's own arguments (the shared ones are checked by its base class).
 
     Raises:
-        ValueError: ``x`` is larger than 32x32, or a side differs from 32 by
-            an odd number.
+        ValueError: ``activation`` or ``pooling`` is not a known name, or
+            ``pad_value`` is not finite.
+        TypeError: ``batch_norm`` is not a bool or ``pad_value`` is not a real number.
     """
+    one_of("LeNet5", "activation", activation, tuple(_ACTIVATIONS))
+    one_of("LeNet5", "pooling", pooling, tuple(_POOLS))
+    boolean("LeNet5", "batch_norm", batch_norm)
+    _finite("LeNet5", "pad_value", pad_value)
+
+
+def _finite(owner: str, name: str, value: object) -> None:
+    """Raise unless ``value`` is a finite real number (not a bool).
+
+    Raises:
+        TypeError: ``value`` is not a real number.
+        ValueError: ``value`` is infinite or NaN.
+    """
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{owner}: {name} must be finite, got {value!r}")
+
+
+def pad_to_32(x: torch.Tensor, value: float = 0.0) -> torch.Tensor:
+    """Centre ``x`` (N, C, H, W) in a 32x32 field whose margin holds ``value``.
+
+    The paper extended its 28x28 digits to 32x32 with background pixels; to do
+    the same, pass the background's value in ``x``'s units (for images
+    normalised with a dataset's ``mean`` and ``std``, ``(0 - mean) / std`` for
+    a black background). The default, 0, is the mean of normalised data.
+    A 32x32 ``x`` is returned as it is.
+
+    Raises:
+        ValueError: ``x`` is larger than 32x32, a side differs from 32 by an
+            odd number, or ``value`` is not finite.
+        TypeError: ``value`` is not a real number.
+    """
+    _finite("pad_to_32", "value", value)
     height, width = x.shape[-2:]
     margins = (IMAGE_SIZE - height, IMAGE_SIZE - width)
     if min(margins) < 0 or any(m % 2 for m in margins):
@@ -172,7 +229,53 @@ def pad_to_32(x: torch.Tensor) -> torch.Tensor:
             f"(e.g. 28x28 or 32x32), got {height}x{width}"
         )
     pad_h, pad_w = margins[0] // 2, margins[1] // 2
-    return F.pad(x, (pad_w, pad_w, pad_h, pad_h)) if pad_h or pad_w else x
+    if not (pad_h or pad_w):
+        return x
+    return F.pad(x, (pad_w, pad_w, pad_h, pad_h), value=value)
+
+
+def paper_table(table: Summary) -> str:
+    """LeNet-5's layers with the paper's numbers beside them, as aligned text.
+
+    One line per layer of :data:`LAYERS`: the output shape (``CxHxW``, or
+    ``F`` for a vector), the parameters and the paper's trainable parameters
+    (:data:`PAPER_PARAMS`), the MACs and the paper's connections
+    (:data:`PAPER_CONNECTIONS`), and the side of the receptive field; then a
+    line ``total`` with the model's parameters, the paper's 60,000 and the
+    model's MACs. A paper value the paper does not give is left blank. At most
+    64 characters wide.
+
+    Args:
+        table: :func:`cnnlib.analysis.summary` of a :class:`LeNet5`.
+
+    Raises:
+        TypeError: ``table`` is not a :class:`~cnnlib.analysis.Summary`.
+        ValueError: ``table`` lacks one of LeNet-5's layers.
+    """
+    if not isinstance(table, Summary):
+        raise TypeError(f"paper_table: table must be a Summary, got {type(table).__name__}")
+    rows = {row.name.split(".")[-1]: row for row in table.rows}
+    missing = [name for name in LAYERS if name not in rows]
+    if missing:
+        raise ValueError(
+            f"paper_table: table must summarise a LeNet5; it lacks the layers {missing}"
+        )
+
+    def line(first: str, values: list[int | None]) -> str:
+        cells = ("" if v is None else f"{v:,}" for v in values)
+        return (first + "".join(map(str.rjust, cells, [8, 8, 9, 13, 7]))).rstrip()
+
+    lines = ["layer  output    params   paper     MACs  paper conn.  field"]
+    for name in LAYERS:
+        row = rows[name]
+        shape = "x".join(map(str, row.output_shape[1:]))
+        field = row.receptive_field[0] if row.receptive_field else None
+        paper = [PAPER_PARAMS.get(name), PAPER_CONNECTIONS.get(name)]
+        values = [row.params, paper[0], row.macs, paper[1], field]
+        lines.append(line(f"{name:<7}{shape:<8}", values))
+    totals = [table.total_params, sum(PAPER_PARAMS.values()), table.total_macs]
+    lines.append(line("total".ljust(15), totals))
+    return "\n".join(lines)
 
 
 #: Each registered variant's configuration.

@@ -22,7 +22,7 @@ def c3_connections(
     Rows are the input maps (S2's six), columns the output maps (C3's
     sixteen); a filled square marks a connection. Under each column stands its
     number of inputs; unless ``title`` is given, the title counts the connected
-    pairs.
+    pairs. Text is 9 points and more; sixteen columns make a 7.3-inch figure.
 
     Args:
         connections: for each output map, the indices of the input maps it
@@ -57,7 +57,7 @@ def c3_connections(
             )
         columns.append(tuple(column))
     outputs = len(columns)
-    fig, ax = plt.subplots(figsize=(0.36 * outputs + 1.2, 0.36 * inputs + 1.0))
+    fig, ax = plt.subplots(figsize=(0.38 * outputs + 1.2, 0.38 * inputs + 1.1))
     for j, column in enumerate(columns):
         for i in range(inputs):
             filled = i in column
@@ -65,19 +65,19 @@ def c3_connections(
                 (j, i), 1, 1, facecolor="tab:blue" if filled else "white",
                 edgecolor="0.6", linewidth=0.8, label="connected" if filled else None,
             ))  # fmt: skip
-        ax.text(j + 0.5, inputs + 0.55, str(len(column)), ha="center", va="center", fontsize=8)
+        ax.text(j + 0.5, inputs + 0.55, str(len(column)), ha="center", va="center", fontsize=9)
     ax.set_xlim(0, outputs)
     ax.set_ylim(inputs + 1, 0)
     ax.set_aspect("equal")
-    ax.set_xticks([j + 0.5 for j in range(outputs)], [str(j) for j in range(outputs)], fontsize=8)
-    ax.set_yticks([i + 0.5 for i in range(inputs)], [str(i) for i in range(inputs)], fontsize=8)
+    ax.set_xticks([j + 0.5 for j in range(outputs)], [str(j) for j in range(outputs)], fontsize=9)
+    ax.set_yticks([i + 0.5 for i in range(inputs)], [str(i) for i in range(inputs)], fontsize=9)
     ax.xaxis.tick_top()
     ax.tick_params(length=0)
-    ax.set_xlabel("output map (C3); below: inputs read", fontsize=9)
-    ax.set_ylabel("input map (S2)", fontsize=9)
+    ax.set_xlabel("output map (C3); below: inputs read", fontsize=10)
+    ax.set_ylabel("input map (S2)", fontsize=10)
     for spine in ax.spines.values():
         spine.set_visible(False)
     pairs = sum(len(column) for column in columns)
-    ax.set_title(title or f"{pairs} of {inputs * outputs} pairs connected", fontsize=10)
+    ax.set_title(title or f"{pairs} of {inputs * outputs} pairs connected", fontsize=11)
     fig.tight_layout()
     return fig

@@ -16,6 +16,9 @@ __all__ = ["plot_history", "show_images"]
 def plot_history(histories: History | Mapping[str, History], *, title: str | None = None) -> Figure:
     """Loss and accuracy per epoch, train (dashed) and test (solid), side by side.
 
+    The figure is 7.5 inches wide with text of 9 points and more, so a book's
+    column shows it unscaled; the legend sits under the accuracy panel.
+
     Args:
         histories: one :class:`~cnnlib.train.History`, or several keyed by the
             label to show in the legend (e.g. ``{"LeNet-5": h1, "modern": h2}``).
@@ -34,7 +37,7 @@ def plot_history(histories: History | Mapping[str, History], *, title: str | Non
     for label, history in runs.items():
         if len(history) == 0:
             raise ValueError(f"plot_history: history {label!r} has no epochs")
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(7.5, 3.4), constrained_layout=True)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (label, history) in enumerate(runs.items()):
         colour = colours[i % len(colours)]
@@ -44,15 +47,21 @@ def plot_history(histories: History | Mapping[str, History], *, title: str | Non
         ax_loss.plot(epochs, history.test_loss, "-o", color=colour, label=f"{prefix}test")
         ax_acc.plot(epochs, history.train_accuracy, "--o", color=colour, label=f"{prefix}train")
         ax_acc.plot(epochs, history.test_accuracy, "-o", color=colour, label=f"{prefix}test")
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
-    ax_acc.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
-    for ax in (ax_loss, ax_acc):
+    for ax, quantity in ((ax_loss, "cross-entropy loss"), (ax_acc, "accuracy")):
+        ax.set_xlabel("epoch", fontsize=10)
+        ax.set_ylabel(quantity, fontsize=10)
+        ax.tick_params(labelsize=9)
         ax.grid(alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)
-    ax_acc.legend(fontsize="small")
+    ax_acc.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    # Under the accuracy panel, one column per run: its train and test lines.
+    columns = len(runs) if len(runs) <= 3 else -(-len(runs) // 2)
+    ax_acc.legend(
+        fontsize=9, ncols=columns, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+        frameon=False, handlelength=2.5, columnspacing=1.0,
+    )  # fmt: skip
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=11)
     return fig
 
 
@@ -62,8 +71,9 @@ def show_images(
     classes: tuple[str, ...] | list[str],
     *,
     columns: int = 8,
+    size: float = 0.9,
 ) -> Figure:
-    """A grid of images titled with their class names.
+    """A grid of images titled with their class names (9-point titles).
 
     Args:
         images: ``(N, C, H, W)`` tensor, uint8 in [0, 255] or float in [0, 1];
@@ -71,9 +81,11 @@ def show_images(
         labels: ``(N,)`` integer class indices into ``classes``.
         classes: the class names.
         columns: images per row.
+        size: inches per image (eight of 0.9 inches fill a book's column).
 
     Raises:
-        ValueError: shapes do not match, or a label has no class name.
+        ValueError: shapes do not match, a label has no class name, or
+            ``columns`` or ``size`` is not positive.
     """
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] not in (1, 3):
         raise ValueError(
@@ -89,15 +101,19 @@ def show_images(
         raise ValueError(f"show_images: labels must index classes (0..{len(classes) - 1})")
     if not isinstance(columns, int) or columns < 1:
         raise ValueError(f"show_images: columns must be a positive int, got {columns!r}")
+    if not isinstance(size, (int, float)) or isinstance(size, bool) or not size > 0:
+        raise ValueError(f"show_images: size must be a positive number, got {size!r}")
     n = len(images)
     rows = max(1, -(-n // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(1.4 * columns, 1.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(size * columns, (size + 0.25) * rows), squeeze=False
+    )
     for ax in axes.flat:
         ax.axis("off")
     # The grid can have more axes than images: the last ones stay empty.
     for ax, image, label in zip(axes.flat, images, labels, strict=False):
         picture = image.permute(1, 2, 0).squeeze(-1).cpu().numpy()
         ax.imshow(picture, cmap="gray" if image.shape[0] == 1 else None)
-        ax.set_title(classes[int(label)], fontsize=8)
+        ax.set_title(classes[int(label)], fontsize=9)
     fig.tight_layout()
     return fig

@@ -210,3 +210,11 @@ def test_lenet_page_shows_the_checked_numbers(built_book):
     assert text.count("<img") >= 6
     accuracies = [float(a) for a in re.findall(r"modern: epoch 1 [\d.]+%, last ([\d.]+)%", text)]
     assert accuracies and accuracies[0] >= 86.0
+    # The batch-norm experiment and its control: batch norm at lr 0.1, then
+    # no batch norm at 0.1 and at the usual 0.01.
+    runs = re.findall(r"batch norm (True|False)\s*, lr ([\d.]+)\s*: test ([\d.]+)%", text)
+    assert [(norm, lr) for norm, lr, _ in runs] == [
+        ("True", "0.1"), ("False", "0.1"), ("False", "0.01")
+    ]  # fmt: skip
+    accuracy = [float(a) for _, _, a in runs]
+    assert accuracy[0] - accuracy[1] >= 15.0 and min(accuracy[0], accuracy[2]) >= 70.0

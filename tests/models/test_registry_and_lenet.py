@@ -145,6 +145,85 @@ def test_smaller_images_are_centred_in_a_32x32_field(size, padding):
     assert model(x).shape == (2, 10)
 
 
+def test_pad_to_32_fills_the_margin_with_the_value_it_is_given():
+    x = torch.rand(2, 1, 28, 28)
+    padded = lenet.pad_to_32(x, -0.8)
+    assert padded.shape == (2, 1, 32, 32)
+    assert torch.equal(padded[..., 2:30, 2:30], x)  # the image, centred
+    margin = torch.ones(32, 32, dtype=torch.bool)
+    margin[2:30, 2:30] = False
+    assert margin.sum() == 32 * 32 - 28 * 28
+    assert torch.all(padded[..., margin] == -0.8)
+    assert torch.all(lenet.pad_to_32(x)[..., margin] == 0)  # the default: zeros
+    assert lenet.pad_to_32(padded, 5.0) is padded  # 32x32 already: unchanged
+    with pytest.raises(TypeError, match="value"):
+        lenet.pad_to_32(x, "black")
+    with pytest.raises(ValueError, match="value"):
+        lenet.pad_to_32(x, float("nan"))
+
+
+def test_lenet5_pads_with_its_pad_value():
+    # The paper's field is background: a black Fashion-MNIST background,
+    # normalised with its mean 0.2860 and std 0.3530, is about -0.81.
+    background = (0 - 0.2860) / 0.3530
+    torch.manual_seed(0)
+    model = lenet.LeNet5(pad_value=background).eval()
+    x = torch.randn(2, 1, 28, 28)
+    by_hand = torch.full((2, 1, 32, 32), background)
+    by_hand[:, :, 2:30, 2:30] = x
+    assert torch.equal(model(x), model(by_hand))
+    assert model.pad_value == background
+    built = get_model("lenet5_modern", pad_value=-1)
+    assert built.pad_value == -1.0 and isinstance(built.pad_value, float)
+
+
+@pytest.mark.parametrize(
+    "pad_value, error", [("0", TypeError), (True, TypeError), (float("inf"), ValueError)]
+)
+def test_lenet5_rejects_a_bad_pad_value(pad_value, error):
+    with pytest.raises(error, match="pad_value"):
+        lenet.LeNet5(pad_value=pad_value)
+
+
+def test_paper_table_sets_the_papers_numbers_beside_the_models():
+    table = analysis.summary(get_model("lenet5"), (1, 1, 28, 28))
+    lines = lenet.paper_table(table).splitlines()
+    assert lines[0].split() == [
+        "layer",
+        "output",
+        "params",
+        "paper",
+        "MACs",
+        "paper",
+        "conn.",
+        "field",
+    ]
+    assert [line.split()[0] for line in lines[1:]] == [*lenet.LAYERS, "total"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
+    # Section II.B of LeCun et al. (1998): C1 156 parameters, 122,304
+    # connections; S2 12 and 5,880; C3 1,516 and 151,600; S4 32 and 2,000;
+    # C5 48,120 and 48,120; F6 10,164 parameters; 60,000 in all. Ours by hand:
+    # C1 (25 + 1) * 6 parameters and 28 * 28 * 25 * 6 MACs, C3 (150 + 1) * 16
+    # and 10 * 10 * 150 * 16, C5 (400 + 1) * 120 and 400 * 120.
+    assert rows["c1"] == ["6x28x28", "156", "156", "117,600", "122,304", "5"]
+    assert rows["s2"] == ["6x14x14", "0", "12", "0", "5,880", "6"]
+    assert rows["c3"] == ["16x10x10", "2,416", "1,516", "240,000", "151,600", "14"]
+    assert rows["s4"] == ["16x5x5", "0", "32", "0", "2,000", "16"]
+    assert rows["c5"] == ["120x1x1", "48,120", "48,120", "48,000", "48,120", "32"]
+    assert rows["f6"] == ["84", "10,164", "10,164", "10,080"]
+    assert rows["output"] == ["10", "850", "840"]
+    assert rows["total"] == ["61,706", "60,000", "416,520"]
+    assert max(map(len, lines)) <= 64
+
+
+def test_paper_table_refuses_what_is_not_a_lenet_summary():
+    with pytest.raises(TypeError, match="Summary"):
+        lenet.paper_table("lenet5")
+    vgg = analysis.summary(nn.Sequential(nn.Conv2d(1, 2, 3)), (1, 1, 8, 8))
+    with pytest.raises(ValueError, match="lacks the layers"):
+        lenet.paper_table(vgg)
+
+
 @pytest.mark.parametrize("size", [33, 27])
 def test_lenet5_rejects_images_it_cannot_centre(size):
     with pytest.raises(ValueError, match="at most 32x32 with an even margin"):

@@ -69,3 +69,39 @@ def test_data_flow_draws_the_summarys_shapes():
     plt.close(fig)
     with pytest.raises(ValueError, match="not layers of the summary"):
         plot.data_flow(table, ["features.c9"])
+
+
+def test_data_flow_draws_a_padded_input_and_deeper_stacks_for_more_maps():
+    table = analysis.summary(get_model("lenet5"), (1, 1, 28, 28))
+    layers = ["features.c1", "features.c3", "features.c5"]
+    fig = plot.data_flow(table, layers, names=["input,\npadded", "C1", "C3", "C5"],
+                         input_shape=(1, 32, 32))  # fmt: skip
+    (ax,) = fig.axes
+    texts = [t.get_text() for t in ax.texts]
+    assert "1@32x32" in texts and "1@28x28" not in texts
+    assert {"16@10x10", "120@1x1", "input,\npadded"} <= set(texts)
+    # Sheets: 1 for the input, 6 for C1's six maps, then 1 + round(2 log2 C):
+    # 1 + round(8) = 9 for C3's 16 maps and 1 + round(13.81) = 15 for C5's 120.
+    assert sum(isinstance(p, Rectangle) for p in ax.patches) == 1 + 6 + 9 + 15
+    # Readable in a book's column: at most 7.5 inches wide, text of 9 points or more.
+    assert fig.get_size_inches()[0] <= 7.5
+    assert min(t.get_fontsize() for t in ax.texts) >= 9
+    plt.close(fig)
+    with pytest.raises(ValueError, match="input_shape"):
+        plot.data_flow(table, layers, input_shape=(32, 32))
+
+
+@pytest.mark.parametrize(
+    "channels, expected", [(1, 1), (2, 2), (6, 6), (16, 9), (120, 15), (4096, 16)]
+)
+def test_stack_depth_grows_with_the_log_of_the_channels(channels, expected):
+    from cnnlib.plot.network import sheets
+
+    assert sheets(channels) == expected
+
+
+def test_stack_depth_refuses_a_non_positive_count():
+    from cnnlib.plot.network import sheets
+
+    with pytest.raises(ValueError, match="channels"):
+        sheets(0)

@@ -40,6 +40,10 @@ def test_the_papers_table_has_60_connections_in_a_6_by_16_grid():
     counts = [t.get_text() for t in ax.texts]
     assert counts == ["3"] * 6 + ["4"] * 9 + ["6"]
     assert ax.get_title() == "60 of 96 pairs connected"
+    # Readable in a book's column: at most 7.5 inches wide, text of 9 points or more.
+    assert fig.get_size_inches()[0] <= 7.5
+    labels = ax.get_xticklabels() + ax.get_yticklabels()
+    assert min(t.get_fontsize() for t in [*ax.texts, *labels]) >= 9
     plt.close(fig)
 
 
