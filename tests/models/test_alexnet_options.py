@@ -117,16 +117,75 @@ def test_kaiming_init_draws_weights_with_the_activations_gain(activation, gain):
             "activation must be 'relu' or 'tanh', got 'sigmoid'",
         ),
         ({"activation": nn.ReLU}, TypeError, "activation must be a str"),
-        ({"local_response_norm": 1}, TypeError, "local_response_norm must be a bool, got 1"),
+        (
+            {"local_response_norm": 1},
+            TypeError,
+            "local_response_norm must be True, False or 'constant', got 1",
+        ),
+        (
+            {"local_response_norm": "batch"},
+            ValueError,
+            "local_response_norm must be True, False or 'constant', got 'batch'",
+        ),
+        ({"dropout_first": "yes"}, TypeError, "dropout_first must be a bool"),
         ({"init": "xavier"}, ValueError, "init must be 'default' or 'kaiming', got 'xavier'"),
         ({"init": None}, TypeError, "init must be a str, got None"),
     ],
 )
 def test_bad_switches_are_named(kwargs, error, message):
     with pytest.raises(error, match=message):
-        get_model("alexnet_2012", **kwargs)
+        alexnet.AlexNet(alexnet.VARIANTS["alexnet_2012"]["layers"], **kwargs)
 
 
 def test_conv_layer_rejects_an_unknown_activation():
     with pytest.raises(ValueError, match="activation must be"):
         alexnet.conv_layer(3, 8, alexnet.ConvSpec(8, 3), activation="gelu")
+
+
+def test_constant_normalization_scales_by_k_to_the_minus_beta():
+    # The control for the normalization: same positions, a fixed 2^-0.75 instead.
+    lrn = get_model("alexnet_2012", **SMALL)
+    constant = get_model("alexnet_2012", local_response_norm="constant", **SMALL)
+    scales = [m for m in constant.features if isinstance(m, alexnet.ConstantScale)]
+    assert len(scales) == 2 and nn.LocalResponseNorm not in kinds(constant)
+    swapped = [alexnet.ConstantScale if k is nn.LocalResponseNorm else k for k in kinds(lrn)]
+    assert kinds(constant) == swapped
+    constant.load_state_dict(lrn.state_dict(), strict=True)  # no parameters added
+    x = torch.tensor([[-3.0, 0.0, 0.5, 8.0]])
+    assert torch.equal(scales[0](x), x * 0.5946035575013605)  # 2 ** -0.75 by hand
+    # On small activations (α Σ a² ≪ k) it matches the normalization closely.
+    a = 0.1 * torch.randn(1, 7, 4, 4, dtype=torch.float64)
+    norm = nn.LocalResponseNorm(5, 5e-4, 0.75, 2.0)
+    assert torch.allclose(norm(a), scales[0](a), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("factor", "error"),
+    [(0.0, ValueError), (math.inf, ValueError), ("2", TypeError), (True, TypeError)],
+)
+def test_constant_scale_rejects_bad_factors(factor, error):
+    with pytest.raises(error, match="factor must be"):
+        alexnet.ConstantScale(factor)
+
+
+def test_alexnet_2012_drops_the_outputs_of_fc6_and_fc7_as_the_paper_does():
+    # Section 4.2: dropout sets "the output of each hidden neuron" of the first
+    # two fully connected layers to zero.
+    paper = [type(m) for m in get_model("alexnet_2012").classifier]
+    assert paper == [
+        nn.Linear, nn.ReLU, nn.Dropout, nn.Linear, nn.ReLU, nn.Dropout, nn.Linear,
+    ]  # fmt: skip
+    # torchvision's order (dropout before fc6 and fc7) stays in ``alexnet``.
+    twin = [type(m) for m in get_model("alexnet").classifier]
+    assert twin == [
+        nn.Dropout, nn.Linear, nn.ReLU, nn.Dropout, nn.Linear, nn.ReLU, nn.Linear,
+    ]  # fmt: skip
+    # fc6 reads the flattened features undropped: in training mode, with
+    # p = 0.999, a dropout before it would zero almost all of its input.
+    model = get_model("alexnet_2012", dropout=0.999, **SMALL).train()
+    fc6 = model.classifier[0]
+    seen = []
+    fc6.register_forward_hook(lambda m, i, o: seen.append(i[0]))
+    torch.manual_seed(0)
+    model(torch.randn(4, 1, 28, 28))
+    assert float((seen[0] != 0).float().mean()) > 0.2
