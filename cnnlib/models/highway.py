@@ -23,6 +23,9 @@ layers of 50 units (a depth-10 network, the shallowest of their depths 10, 20,
 convolutional highway network for 32x32 images of this book's own design (3x3
 highway convolutions in three stages of 32, 64 and 128 channels); the papers'
 CIFAR-10 networks (compared there with FitNets) are not reproduced.
+
+:func:`gate_activity` reads every gate of a trained network on a batch (the
+papers' Figure 2 of *Training Very Deep Networks* shows such maps).
 """
 
 from __future__ import annotations
@@ -40,10 +43,12 @@ from cnnlib.models._common import ImageClassifier
 from cnnlib.models._registry import build_variant, register_model
 
 __all__ = [
-    "HighwayLayer", "HighwayNetwork", "VARIANTS", "highway_fc_mnist", "highway_conv_cifar"
+    "HighwayLayer", "HighwayNetwork", "VARIANTS", "highway_fc_mnist", "highway_conv_cifar",
+    "highway_layers", "gate_activity",
 ]  # fmt: skip
 
 LayerKind = Literal["fc", "conv"]
+Init = Literal["default", "kaiming"]
 
 DEFAULT_GATE_BIAS = -2.0
 
@@ -158,6 +163,14 @@ class HighwayNetwork(ImageClassifier):
         gate_bias: the initial transform-gate bias of every highway layer.
         gated: False builds the plain twin: every highway layer becomes
             ``y = H(x)`` (see :class:`HighwayLayer`).
+        init: ``"default"`` keeps PyTorch's initialisation (weights of variance
+            ``1/(3·fan-in)``); ``"kaiming"`` draws the weights of every ReLU
+            layer (stem, transitions and each ``H``) from ``N(0, 2/fan-in)``
+            (He et al., 2015) with zero biases, the "normalized
+            initialization" of the papers' plain networks. Either way the
+            gates keep PyTorch's small default weights, so that every gate
+            starts near ``sigmoid(gate_bias)``, and the classifier keeps its
+            default.
 
     Raises:
         ValueError, TypeError: an argument is out of range or of the wrong type
@@ -173,12 +186,14 @@ class HighwayNetwork(ImageClassifier):
         image_size: int = 28,
         gate_bias: float = DEFAULT_GATE_BIAS,
         gated: bool = True,
+        init: Init = "default",
         num_classes: int = 10,
         in_channels: int = 1,
         small_input: bool = True,
         width_multiplier: float = 1.0,
     ) -> None:
         one_of("HighwayNetwork", "kind", kind, ("fc", "conv"))
+        one_of("HighwayNetwork", "init", init, ("default", "kaiming"))
         positive_ints("HighwayNetwork", "widths", widths)
         positive_ints("HighwayNetwork", "depths", depths)
         if len(depths) != len(widths):
@@ -218,9 +233,77 @@ class HighwayNetwork(ImageClassifier):
         else:
             self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.classifier = nn.Linear(sizes[-1], num_classes)
+        if init == "kaiming":
+            self._init_kaiming()
+
+    def _init_kaiming(self) -> None:
+        """He normal weights and zero biases for every ReLU layer; gates keep their default."""
+        gates = {id(m.gate) for m in self.modules() if isinstance(m, HighwayLayer)}
+        for module in [*self.stem.modules(), *self.stages.modules()]:
+            if isinstance(module, (nn.Linear, nn.Conv2d)) and id(module) not in gates:
+                nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+                nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.pool(self.stages(self.stem(x))))
+
+
+def highway_layers(model: nn.Module) -> list[HighwayLayer]:
+    """The gated :class:`HighwayLayer` modules of ``model``, in forward order.
+
+    Raises:
+        TypeError: ``model`` is not an ``nn.Module``.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(
+            f"highway_layers: model must be a torch.nn.Module, got {type(model).__name__}"
+        )
+    return [m for m in model.modules() if isinstance(m, HighwayLayer) and m.gate is not None]
+
+
+@torch.no_grad()
+def gate_activity(model: nn.Module, inputs: torch.Tensor) -> list[torch.Tensor]:
+    """The transform gates ``T(x)`` of every highway layer of ``model`` on a batch.
+
+    Runs ``model`` once on ``inputs`` in eval mode without autograd (its mode
+    is restored afterwards) and returns, for each gated highway layer in
+    forward order, a ``(N, features)`` tensor: the gate of every unit for every
+    sample (for convolutional layers, averaged over the positions of the map).
+    Values lie in ``(0, 1)``; 0 carries the input, 1 transforms it.
+
+    Args:
+        model: a network with gated :class:`HighwayLayer` modules.
+        inputs: a batch the model accepts, ``(N, C, H, W)``.
+
+    Raises:
+        TypeError: ``model`` is not an ``nn.Module`` or ``inputs`` not a tensor.
+        ValueError: ``model`` has no gated highway layer (a plain twin,
+            ``gated=False``, has none).
+    """
+    layers = highway_layers(model)
+    if not isinstance(inputs, torch.Tensor):
+        raise TypeError(
+            f"gate_activity: inputs must be a torch.Tensor, got {type(inputs).__name__}"
+        )
+    if not layers:
+        raise ValueError(
+            "gate_activity: model has no gated HighwayLayer (was it built with gated=False?)"
+        )
+    for layer in layers:
+        layer.gate_values = None  # so that a layer the forward skips is noticed
+    was_training = model.training
+    model.eval()
+    try:
+        model(inputs)
+    finally:
+        model.train(was_training)
+    gates: list[torch.Tensor] = []
+    for layer in layers:
+        t = layer.gate_values
+        if t is None:  # a layer the forward pass skipped
+            raise ValueError("gate_activity: a highway layer of model did not run in its forward")
+        gates.append(t.flatten(2).mean(2) if t.dim() > 2 else t.clone())
+    return gates
 
 
 #: Each variant's configuration.

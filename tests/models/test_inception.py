@@ -401,3 +401,64 @@ def test_xception_rejects_bad_arguments():
         xception.XceptionBlock(8, [8], stride=3)
     with pytest.raises(ValueError, match="widths"):
         xception.XceptionBlock(8, [])
+
+
+# ---------------------------------------------------------------------------
+# What chapter 08 shows: the module's source, Table 1's ops, the factorisations
+# ---------------------------------------------------------------------------
+
+# Szegedy et al. (2015), Table 1, "ops" column (millions), per module.
+PAPER_OPS = {"inception3a": 128, "inception3b": 304, "inception4a": 73, "inception4b": 88,
+             "inception4c": 100, "inception4d": 119, "inception4e": 170, "inception5a": 54,
+             "inception5b": 71}  # fmt: skip
+
+
+def test_inception_source_shown_in_the_book_fits_80_columns():
+    from cnnlib import book
+
+    lines = book.source(googlenet.Inception).splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert not any("fmt: skip" in line for line in lines)
+
+
+def test_table_1_ops_are_the_5x5_modules_macs_but_conv1_is_not():
+    paper = on_meta(googlenet.googlenet(branch3_kernel_size=5))
+    torchvision_like = on_meta(googlenet.googlenet())
+    rows = analysis.summary(paper, (1, 3, 224, 224)).rows
+    for name, ops in PAPER_OPS.items():
+        macs = sum(r.macs for r in rows if r.name.startswith(name + "."))
+        # Within 1 M except 4a (74 M) and 5a (51 M); the latter 3 M off.
+        assert abs(macs / 1e6 - ops) < (3.5 if name == "inception5a" else 1.5), name
+    conv1 = 112 * 112 * 7 * 7 * 3 * 64  # 118 M MACs; the table says 34 M
+    assert rows[0].macs == conv1
+    saved = analysis.count_macs(paper, (1, 3, 224, 224)) - analysis.count_macs(
+        torchvision_like, (1, 3, 224, 224)
+    )
+    # The coincidence: the 3x3 branches save about what Table 1 omits from conv1.
+    assert abs(saved - (conv1 - 34e6)) / saved < 0.02
+
+
+@pytest.mark.parametrize(
+    ("kernel", "factorised", "ratio", "field"),
+    [(5, "3x3+3x3", 18 / 25, 5), (3, "1x3+3x1", 6 / 9, 3), (7, "1x7+7x1", 14 / 49, 7)],
+)
+def test_factorisations_save_weights_and_keep_the_field(kernel, factorised, ratio, field):
+    from cnnlib.layers import ConvBNReLU
+
+    c = 16
+    whole = ConvBNReLU(c, c, kernel, padding=kernel // 2)
+    if factorised == "3x3+3x3":
+        parts = nn.Sequential(ConvBNReLU(c, c, 3, padding=1), ConvBNReLU(c, c, 3, padding=1))
+    else:
+        parts = nn.Sequential(*inception.spatially_separable(c, c, c, kernel_size=kernel))
+
+    def weights(module):
+        return sum(m.weight.numel() for m in module.modules() if isinstance(m, nn.Conv2d))
+
+    assert weights(whole) == kernel * kernel * c * c
+    assert weights(parts) / weights(whole) == pytest.approx(ratio)
+    size = (1, c, 15, 15)
+    assert analysis.receptive_field(whole, size).size == field
+    assert analysis.receptive_field(parts, size).size == field
+    x = torch.randn(size)
+    assert parts(x).shape == whole(x).shape == size
