@@ -6,20 +6,19 @@ Module names follow torchvision (``conv1`` … ``conv3``, ``maxpool1`` …
 ``torchvision.models.googlenet(weights=None)``'s ``state_dict`` loads with
 ``strict=True`` and gives the same outputs.
 
-The paper (Table 1) reports about 6.8 M parameters (its "params" column sums
-to 6,797.7 K) and 1.5 G multiply-adds (its "ops" column sums to 1,502 M) at
-224x224. torchvision's twin, built by :func:`googlenet`, has 6,624,904
-parameters (2.5 % fewer) and 1.498 GMACs (0.2 % fewer); the paper's modules
-(``branch3_kernel_size=5``) have 7,005,832 parameters (3.1 % more) and 1.583
-GMACs (5.4 % more). The table itself does not follow from its layer sizes
-exactly: it lists 2.7 K parameters and 34 M ops for the first convolution,
-whose 7x7x3x64 = 9,408 weights cost 118 M MACs at 112x112, and 463 K / 1,072 K
-parameters for modules 4c / 5a, whose 5x5 versions have 509,440 / 1,042,432
-convolution weights. So neither build reproduces the 6.8 M to within 1 %.
-Module by module, the "ops" column matches the MACs of the paper's 5x5
-modules to within 1 M except 4a (74 M here) and 5a (51 M here); torchvision's
-total lands near the table's only because its 3x3 branches save 85 M MACs,
-about the 84 M the table leaves out of the first convolution.
+The paper states a budget of 1.5 billion multiply-adds and gives no parameter
+total; its Table 1 (:data:`PAPER_TABLE_1`) has a "params" column summing to
+6,797.7 K (the "6.8 M" usually quoted) and an "ops" column summing to 1,502 M
+at 224x224. torchvision's twin, built by :func:`googlenet`, has 6,624,904
+parameters and 1.498 GMACs; the paper's modules (``branch3_kernel_size=5``)
+have 7,005,832 parameters and 1.583 GMACs. The table does not follow from its
+own layer widths exactly. Counted the paper's way (a bias per output channel,
+no batch norm), its module parameters run 2-4 % below what the widths give,
+4c's 9 % below and 5a's 3 % above; its ops match the widths' MACs within 1 %
+except 5a's (54 M against 51 M). The first convolution is listed with 2.7 K
+parameters and 34 M ops, but its 7x7x3x64 = 9,408 weights cost 118 M MACs at
+112x112. torchvision's total lands near the table's only because its 3x3
+branches save 85 M MACs, about the 84 M the table leaves out of conv1.
 
 Every convolution is a :class:`~cnnlib.layers.ConvBNReLU` (torchvision's
 ``BasicConv2d``).
@@ -43,6 +42,7 @@ __all__ = [
     "Inception",
     "InceptionAux",
     "INCEPTION_CONFIG",
+    "PAPER_TABLE_1",
     "googlenet",
 ]
 
@@ -164,6 +164,24 @@ INCEPTION_CONFIG: dict[str, tuple[int, int, int, int, int, int]] = {
     "inception5b": (384, 192, 384, 48, 128, 128),
 }
 
+#: Table 1 of the paper as printed: (params in thousands, ops in millions) of
+#: ``conv1``, ``conv2`` and ``conv3`` together, each Inception module and the
+#: linear layer. Not self-consistent; see the module docstring.
+PAPER_TABLE_1: dict[str, tuple[float, int]] = {
+    "conv1": (2.7, 34),
+    "conv2-3": (112, 360),
+    "inception3a": (159, 128),
+    "inception3b": (380, 304),
+    "inception4a": (364, 73),
+    "inception4b": (437, 88),
+    "inception4c": (463, 100),
+    "inception4d": (580, 119),
+    "inception4e": (840, 170),
+    "inception5a": (1072, 54),
+    "inception5b": (1388, 71),
+    "fc": (1000, 1),
+}
+
 
 class GoogLeNet(ImageClassifier):
     """GoogLeNet: a stem, nine Inception modules in three stages, global pooling, linear.
@@ -176,9 +194,9 @@ class GoogLeNet(ImageClassifier):
 
     Where it departs from the paper (all as in torchvision):
 
-    * **3x3 instead of 5x5** in every module's third branch (``branch3``), a
-      known slip in torchvision's code kept so that its weights load
-      (pytorch/vision issue 906). ``branch3_kernel_size=5`` builds the paper's
+    * **3x3 instead of 5x5** in every module's third branch (``branch3``),
+      inherited from the TF-Slim ``inception_v1`` whose weights torchvision
+      ported (pytorch/vision issue 906). ``branch3_kernel_size=5`` builds the paper's
       modules: each gains ``(25 - 9) * n5x5_reduce * n5x5`` weights, 380,928
       in all (6,624,904 → 7,005,832 parameters, 1.498 → 1.583 GMACs).
     * **Batch normalisation** after every convolution (which then has no

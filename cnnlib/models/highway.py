@@ -25,7 +25,9 @@ highway convolutions in three stages of 32, 64 and 128 channels); the papers'
 CIFAR-10 networks (compared there with FitNets) are not reproduced.
 
 :func:`gate_activity` reads every gate of a trained network on a batch (the
-papers' Figure 2 of *Training Very Deep Networks* shows such maps).
+papers' Figure 2 of *Training Very Deep Networks* shows such maps), and
+:func:`class_deviation` measures how much the gates depend on the class.
+:func:`thin_twin` builds the thin networks of the papers' Figure 1 at any depth.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from cnnlib.models._registry import build_variant, register_model
 
 __all__ = [
     "HighwayLayer", "HighwayNetwork", "VARIANTS", "highway_fc_mnist", "highway_conv_cifar",
-    "highway_layers", "gate_activity",
+    "highway_layers", "gate_activity", "class_deviation", "thin_twin",
 ]  # fmt: skip
 
 LayerKind = Literal["fc", "conv"]
@@ -304,6 +306,76 @@ def gate_activity(model: nn.Module, inputs: torch.Tensor) -> list[torch.Tensor]:
             raise ValueError("gate_activity: a highway layer of model did not run in its forward")
         gates.append(t.flatten(2).mean(2) if t.dim() > 2 else t.clone())
     return gates
+
+
+def class_deviation(gates: torch.Tensor, labels: torch.Tensor) -> float:
+    """How far the mean gate of each class lies from the mean over all samples.
+
+    For ``gates`` of shape ``(layers, N, units)`` (e.g. the stacked output of
+    :func:`gate_activity`) and the ``N`` class labels, the mean over every
+    class present, layer and unit of ``|mean over the class − mean over all|``.
+    0 means the gates ignore the class; the papers' evidence that gates route
+    classes differently (*Training Very Deep Networks*, §4.2) is of this kind.
+    Compare it with the same statistic for shuffled labels, which is not 0
+    for a finite batch.
+
+    Args:
+        gates: ``(layers, N, units)`` gate values.
+        labels: ``(N,)`` integer class labels.
+
+    Raises:
+        TypeError: ``gates`` or ``labels`` is not a tensor, or ``labels`` is not
+            of an integer dtype.
+        ValueError: ``gates`` is not 3-d, ``labels`` not 1-d, or their ``N``
+            differ (or is 0).
+    """
+    if not isinstance(gates, torch.Tensor):
+        raise TypeError(
+            f"class_deviation: gates must be a torch.Tensor, got {type(gates).__name__}"
+        )
+    if not isinstance(labels, torch.Tensor) or labels.is_floating_point() or labels.is_complex():
+        raise TypeError("class_deviation: labels must be a tensor of integer class labels")
+    if gates.dim() != 3:
+        raise ValueError(
+            f"class_deviation: gates must be (layers, N, units), got {tuple(gates.shape)}"
+        )
+    if labels.dim() != 1 or labels.numel() != gates.shape[1] or labels.numel() == 0:
+        raise ValueError(
+            f"class_deviation: labels must be (N,) with N = {gates.shape[1]} > 0, "
+            f"got {tuple(labels.shape)}"
+        )
+    gates = gates.detach().double()
+    labels = labels.to(gates.device)
+    overall = gates.mean(1)
+    means = [gates[:, labels == c].mean(1) for c in labels.unique()]
+    return (torch.stack(means) - overall).abs().mean().item()
+
+
+def thin_twin(
+    depth: int, gated: bool = True, gate_bias: float = DEFAULT_GATE_BIAS
+) -> HighwayNetwork:
+    """A thin fully connected network of the papers' Figure 1, for 28x28x1 images.
+
+    ``depth`` counts the layers before the classifier: one plain layer from the
+    pixels, then ``depth − 1`` layers of 50 highway units (``gated=True``) or of
+    71 plain units (``gated=False``), so that both twins have about 5,100
+    parameters per layer; ReLU layers with He initialisation (``init="kaiming"``).
+
+    Args:
+        depth: layers before the classifier, at least 2.
+        gated: highway (True) or plain (False) layers.
+        gate_bias: the initial gate bias ``b_T`` (ignored by a plain twin).
+
+    Raises:
+        ValueError: ``depth`` is not an integer ≥ 2, or ``gate_bias`` is not finite.
+        TypeError: ``gated`` is not a bool.
+    """
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
+        raise ValueError(f"thin_twin: depth must be an integer >= 2, got {depth!r}")
+    boolean("thin_twin", "gated", gated)
+    width = 50 if gated else 71  # equal parameters per layer
+    options = {"gated": gated, "gate_bias": gate_bias, "init": "kaiming"}
+    return HighwayNetwork("fc", (width,), (depth - 1,), **options)
 
 
 #: Each variant's configuration.

@@ -29,12 +29,12 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
 
-from cnnlib._checks import boolean, positive_int, positive_ints
+from cnnlib._checks import boolean, one_of, positive_int, positive_ints
 from cnnlib.models._common import ImageClassifier, fully_connected_head, init_he
 from cnnlib.models._registry import build_variant, register_model
 from cnnlib.models.alexnet import LRN_ALPHA, LRN_BETA, LRN_K, LRN_N
@@ -234,7 +234,9 @@ class VGG(ImageClassifier):
     linear (the paper's FC-4096, FC-4096, FC-1000).
 
     Weights are initialized as in torchvision: He et al. (2015) normal (fan-out)
-    for convolutions, N(0, 0.01²) for linear layers, zero biases. The paper
+    for convolutions, N(0, 0.01²) for linear layers, zero biases;
+    ``linear_init="glorot"`` draws the linear layers' weights by Glorot and
+    Bengio's (2010) uniform rule instead. The paper
     drew weights from a normal distribution of variance 10⁻² for net A and
     initialized the first four convolutions and the linear layers of deeper
     nets from a trained net A; it notes that Glorot and Bengio's (2010)
@@ -261,6 +263,11 @@ class VGG(ImageClassifier):
             The convolutions and classifier widths are unchanged.
         width_multiplier: ``α``; every convolution's channels and the hidden
             linear widths become ``max(1, round(c·α))``. At 1.0 nothing changes.
+        linear_init: the linear layers' weights: ``"normal"``, N(0, 0.01²)
+            (the paper's variance for net A, torchvision's choice); or
+            ``"glorot"``, U(−a, a) with a = √(6 / (n_in + n_out)), whose
+            variance 2 / (n_in + n_out) follows the layer's width. Biases
+            start at 0 either way.
 
     Raises:
         ValueError, TypeError: an argument is out of range or of the wrong type
@@ -280,8 +287,10 @@ class VGG(ImageClassifier):
         in_channels: int = 3,
         small_input: bool = False,
         width_multiplier: float = 1.0,
+        linear_init: Literal["normal", "glorot"] = "normal",
     ) -> None:
         stages, kernel_sizes = _check_stages("VGG", stages, kernel_sizes)
+        one_of("VGG", "linear_init", linear_init, ("normal", "glorot"))
         boolean("VGG", "batch_norm", batch_norm)
         boolean("VGG", "local_response_norm", local_response_norm)
         super().__init__(num_classes, in_channels, small_input, width_multiplier)
@@ -297,6 +306,10 @@ class VGG(ImageClassifier):
             width_multiplier=self.width_multiplier, dropout_first=False,
         )  # fmt: skip
         init_he(self, linear_std=0.01)
+        if linear_init == "glorot":
+            for module in self.classifier.modules():
+                if isinstance(module, nn.Linear):
+                    nn.init.xavier_uniform_(module.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))

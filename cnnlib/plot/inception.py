@@ -147,7 +147,7 @@ def inception_block(block: nn.Module, *, title: str | None = None) -> Figure:
     def box(x: float, y: float, w: float, text: str, kind: str) -> None:
         ax.add_patch(Rectangle((x, y), w, height, facecolor=COLOURS[kind],
                                edgecolor="black", linewidth=0.8))  # fmt: skip
-        ax.text(x + w / 2, y + height / 2, text, ha="center", va="center", fontsize=8)
+        ax.text(x + w / 2, y + height / 2, text, ha="center", va="center", fontsize=10)
 
     def arrow(x0: float, y0: float, x1: float, y1: float) -> None:
         ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>",
@@ -170,7 +170,7 @@ def inception_block(block: nn.Module, *, title: str | None = None) -> Figure:
         outputs.append(column[-1].out_channels)
         arrow(centre, previous, centre, row_y(concat_row) + height)
         ax.text(centre + 0.06, row_y(concat_row) + height + gap_y / 2, str(outputs[-1]),
-                ha="left", va="center", fontsize=8, color="0.25")  # fmt: skip
+                ha="left", va="center", fontsize=10, color="0.25")  # fmt: skip
     total = sum(outputs)
     box(left, row_y(concat_row), total_width, f"concatenate: {total} channels", "io")
 
@@ -178,7 +178,7 @@ def inception_block(block: nn.Module, *, title: str | None = None) -> Figure:
         centre = left + total_width / 2
         r_row = concat_row + 1
         arrow(centre, row_y(concat_row), centre, row_y(r_row) + height)
-        text = f"1x1 conv, linear\n{residual.out_channels}"
+        text = f"1x1 linear\n{residual.out_channels}"
         box(centre - width / 2, row_y(r_row), width, text, "linear")
         plus_y = row_y(r_row + 1) + height / 2
         arrow(centre, row_y(r_row), centre, plus_y + 0.22)
@@ -189,7 +189,7 @@ def inception_block(block: nn.Module, *, title: str | None = None) -> Figure:
         ax.plot([left, shortcut_x, shortcut_x], [top, top, plus_y], color="0.3", lw=0.8)
         arrow(shortcut_x, plus_y, centre - 0.22, plus_y)
         ax.text(shortcut_x - 0.08, (top + plus_y) / 2, f"shortcut: {in_channels}",
-                rotation=90, ha="right", va="center", fontsize=8)  # fmt: skip
+                rotation=90, ha="right", va="center", fontsize=10)  # fmt: skip
         arrow(centre, plus_y - 0.22, centre, row_y(r_row + 2) + height)
         box(centre - width / 2, row_y(r_row + 2), width, "ReLU", "io")
 
@@ -198,6 +198,6 @@ def inception_block(block: nn.Module, *, title: str | None = None) -> Figure:
     ax.set_aspect("equal")
     ax.axis("off")
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=12)
     fig.tight_layout()
     return fig

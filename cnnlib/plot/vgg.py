@@ -83,11 +83,11 @@ def stacked_fields(stacks: Sequence[tuple[int, int]], *, title: str | None = Non
                             Line2D([x, x + tap], [level - 0.25, level - 0.75], color="0.45", lw=0.7)
                         )
             name = "input" if level == 0 else f"{k}x{k} conv {level}"
-            ax.text(-0.7, level, name, ha="right", va="center", fontsize=9)
+            ax.text(-0.7, level, name, ha="right", va="center", fontsize=11)
         relus = "ReLU" if depth == 1 else "ReLUs"
         ax.set_title(
             f"{depth} x {k}x{k}: field {field}\n{depth * k * k}C² weights, {depth} {relus}",
-            fontsize=10,
+            fontsize=12,
         )
         ax.set_xlim(-4.6, units - 0.4)
         ax.set_ylim(-0.6, levels - 0.4)

@@ -128,6 +128,32 @@ def sampling_locations(
     return fig
 
 
+def _spread_labels(xs: list[float], ys: list[float], *, gap: float) -> list[float]:
+    """The heights of the labels of points at ``(xs, ys)``, at least ``gap`` apart.
+
+    Points whose costs lie within a factor of 1.25 of each other form a group; a group's
+    labels keep the order of their points' heights and are spread, centred on the points,
+    until neighbours are ``gap`` apart. A point alone keeps its label at its own height.
+    """
+    heights = list(ys)
+    order = sorted(range(len(xs)), key=lambda i: xs[i])
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and xs[i] <= 1.25 * xs[groups[-1][-1]]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    for group in groups:
+        members = sorted(group, key=lambda i: ys[i])
+        placed = [ys[members[0]]]
+        for i in members[1:]:
+            placed.append(max(ys[i], placed[-1] + gap))
+        shift = sum(ys[i] for i in members) / len(members) - sum(placed) / len(placed)
+        for i, height in zip(members, placed, strict=True):
+            heights[i] = height + shift
+    return heights
+
+
 def accuracy_vs_cost(
     accuracy: Mapping[str, float],
     costs: Mapping[str, Mapping[str, float]],
@@ -180,17 +206,29 @@ def accuracy_vs_cost(
     for ax, (label, values) in zip(axes[0], costs.items(), strict=True):
         xs = [values[name] for name in names]
         ax.scatter(xs, ys, s=30, color="tab:blue", zorder=3)
+        errors: list[float] = []
         if test_images is not None:
             errors = [100 * math.sqrt(a * (1 - a) / test_images) for a in accuracy.values()]
             ax.errorbar(xs, ys, yerr=errors, fmt="none", ecolor="tab:blue", capsize=3, lw=1)
-        # Labels right of a point, or left of it in the right half (so none leaves the axes).
+        # Labels right of a point, or left of it in the right half (so none leaves the axes);
+        # labels of points at about the same cost are spread apart vertically.
         low, high = math.log(min(xs)), math.log(max(xs))
-        for name, x, y in zip(names, xs, ys, strict=True):
+        spread = max(ys) - min(ys) + 2 * max(errors, default=0.0)
+        label_ys = _spread_labels(xs, ys, gap=max(spread, 1.0) * 0.1)
+        for name, x, y, label_y in zip(names, xs, ys, label_ys, strict=True):
             right_half = high > low and (math.log(x) - low) / (high - low) > 0.5
+            moved = abs(label_y - y) > 1e-9
             ax.annotate(
-                name.replace("_", " "), (x, y), xytext=(-5 if right_half else 5, 4),
-                textcoords="offset points", fontsize=9, ha="right" if right_half else "left",
+                name.replace("_", " "), (x, y), xytext=(-8 if right_half else 8, label_y),
+                textcoords=("offset points", "data"), fontsize=9, va="center",
+                ha="right" if right_half else "left",
+                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.5"} if moved else None,
             )  # fmt: skip
+        lowest, highest = min(label_ys + ys), max(label_ys + ys)
+        pad = 0.15 * max(highest - lowest, 1.0)
+        ax.set_ylim(
+            lowest - pad - max(errors, default=0.0), highest + pad + max(errors, default=0.0)
+        )
         ax.set_xscale("log")
         # Label 1, 2 and 5 of every decade as 2k, 5k, 10k, ... (a range of a decade or two).
         ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
@@ -200,7 +238,7 @@ def accuracy_vs_cost(
         ax.set_ylabel("test accuracy (%)", fontsize=10)
         ax.tick_params(labelsize=9)
         ax.grid(alpha=0.3, which="both")
-        ax.margins(x=0.15, y=0.15)
+        ax.margins(x=0.15)
     if title:
         fig.suptitle(title)
     return fig

@@ -96,3 +96,57 @@ def test_bad_arguments_are_named():
         highway.highway_layers("net")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="inputs"):
         highway.gate_activity(_net(), [[0.0]])  # type: ignore[arg-type]
+
+
+def test_class_deviation_against_hand_computed_class_means():
+    # Two classes of 3 samples: class 0 gates all 0.2, class 1 all 0.4, so the
+    # overall mean is 0.3 and each class mean lies 0.1 from it.
+    gates = torch.tensor([0.2, 0.2, 0.2, 0.4, 0.4, 0.4]).reshape(1, 6, 1).expand(2, 6, 4)
+    labels = torch.tensor([0, 0, 0, 1, 1, 1])
+    assert highway.class_deviation(gates, labels) == pytest.approx(0.1)
+    # Unequal classes: 0.2 (x1) and 0.5 (x2): overall 0.4, deviations 0.2 and 0.1.
+    gates = torch.tensor([0.2, 0.5, 0.5]).reshape(1, 3, 1)
+    assert highway.class_deviation(gates, torch.tensor([3, 7, 7])) == pytest.approx(0.15)
+    # Gates that ignore the class deviate by nothing.
+    flat = torch.rand(3, 1, 5).expand(3, 8, 5)
+    assert highway.class_deviation(flat, torch.arange(8) % 3) == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "gates, labels, error",
+    [
+        ([[[0.5]]], torch.tensor([0]), TypeError),
+        (torch.zeros(1, 2, 1), torch.tensor([0.0, 1.0]), TypeError),
+        (torch.zeros(2, 2), torch.tensor([0, 1]), ValueError),
+        (torch.zeros(1, 2, 1), torch.tensor([0, 1, 2]), ValueError),
+        (torch.zeros(1, 0, 1), torch.zeros(0, dtype=torch.long), ValueError),
+    ],
+)
+def test_class_deviation_refuses_bad_input(gates, labels, error):
+    with pytest.raises(error):
+        highway.class_deviation(gates, labels)
+
+
+@pytest.mark.parametrize("depth", [2, 10, 50])
+def test_thin_twins_have_the_planned_layers_and_about_equal_parameters(depth):
+    gated = highway.thin_twin(depth, True, -3.0)
+    plain = highway.thin_twin(depth, False)
+    layers = highway.highway_layers(gated)
+    assert len(layers) == depth - 1
+    assert all(
+        float(m.gate.bias.detach().min()) == float(m.gate.bias.detach().max()) == -3.0
+        for m in layers
+    )
+    assert highway.highway_layers(plain) == []
+    # Stem 784 -> width, depth - 1 layers, classifier: by hand.
+    n_gated = 785 * 50 + (depth - 1) * 2 * (50 * 50 + 50) + 51 * 10
+    n_plain = 785 * 71 + (depth - 1) * (71 * 71 + 71) + 72 * 10
+    assert sum(p.numel() for p in gated.parameters()) == n_gated
+    assert sum(p.numel() for p in plain.parameters()) == n_plain
+    assert gated(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("depth", [1, 2.0, True])
+def test_thin_twin_refuses_a_bad_depth(depth):
+    with pytest.raises(ValueError, match="depth"):
+        highway.thin_twin(depth)

@@ -462,3 +462,25 @@ def test_factorisations_save_weights_and_keep_the_field(kernel, factorised, rati
     assert analysis.receptive_field(parts, size).size == field
     x = torch.randn(size)
     assert parts(x).shape == whole(x).shape == size
+
+
+def test_paper_table_1_constant_matches_the_paper_and_its_widths():
+    table = googlenet.PAPER_TABLE_1
+    assert {k: v[1] for k, v in table.items() if k.startswith("inception")} == PAPER_OPS
+    assert round(1000 * sum(k for k, _ in table.values())) == 6_797_700
+    assert sum(m for _, m in table.values()) == 1502  # the paper's "1.5 billion"
+    # Module parameters the paper's way (weights plus one bias per output
+    # channel), by hand from the widths: 2-4 % above the table, 4c 9 % above,
+    # 5a 3 % below.
+    channels, deviation = 192, {}
+    for name, (a, r3, b, r5, c, p) in googlenet.INCEPTION_CONFIG.items():
+        convs = [(1, channels, a), (1, channels, r3), (9, r3, b), (1, channels, r5),
+                 (25, r5, c), (1, channels, p)]  # fmt: skip
+        params = sum(k * i * o + o for k, i, o in convs)
+        deviation[name] = 1000 * table[name][0] / params - 1
+        channels = a + b + c + p
+    assert deviation["inception3a"] == 159_000 / 163_696 - 1
+    others = [d for n, d in deviation.items() if n not in ("inception4c", "inception5a")]
+    assert all(-0.045 < d < -0.02 for d in others)
+    assert -0.10 < deviation["inception4c"] < -0.085
+    assert 0.02 < deviation["inception5a"] < 0.035

@@ -133,6 +133,8 @@ def test_conv_layer_with_batch_norm():
         (lambda: vgg.VGG(vgg.STAGES["vgg11"], local_response_norm="yes"), TypeError,
          "local_response_norm must be a bool"),
         (lambda: vgg.convolutionalize(nn.Linear(2, 2)), TypeError, "model must be a VGG"),
+        (lambda: vgg.VGG(vgg.STAGES["vgg11"], linear_init="xavier"), ValueError,
+         "VGG: linear_init must be 'normal' or 'glorot'"),
     ],
 )  # fmt: skip
 def test_bad_arguments_are_named(call, error, message):
@@ -168,3 +170,34 @@ def test_convolutionalized_vgg_maps_a_larger_image_to_a_score_map():
     assert dense(torch.zeros(1, 3, 384, 384, device="meta")).shape == (1, 1000, 6, 6)
     # The same weights: the conversion only reshapes them.
     assert analysis.count_params(dense) == analysis.count_params(model)
+
+
+@pytest.mark.parametrize("linear_init", ["normal", "glorot"])
+def test_linear_init_sets_the_classifier_spread(linear_init):
+    torch.manual_seed(0)
+    net = get_model("vgg11", linear_init=linear_init, width_multiplier=0.25)
+    linears = [m for m in net.classifier if isinstance(m, nn.Linear)]
+    assert [tuple(m.weight.shape) for m in linears] == [
+        (1024, 128 * 49),
+        (1024, 1024),
+        (1000, 1024),
+    ]
+    for m in linears:
+        n_out, n_in = m.weight.shape
+        # N(0, 0.01^2), or Glorot's uniform on [-a, a], a = sqrt(6 / (n_in + n_out)),
+        # whose std is a / sqrt(3) = sqrt(2 / (n_in + n_out)).
+        a = (6 / (n_in + n_out)) ** 0.5
+        std = 0.01 if linear_init == "normal" else a / 3**0.5
+        assert m.weight.std().item() == pytest.approx(std, rel=0.02)
+        if linear_init == "glorot":
+            assert m.weight.abs().max().item() <= a
+        assert torch.count_nonzero(m.bias) == 0
+
+
+def test_linear_init_leaves_the_convolutions_alone():
+    torch.manual_seed(0)
+    normal = get_model("vgg11", width_multiplier=0.25)
+    torch.manual_seed(0)
+    glorot = get_model("vgg11", width_multiplier=0.25, linear_init="glorot")
+    for a, b in zip(normal.features.parameters(), glorot.features.parameters(), strict=True):
+        assert torch.equal(a, b)

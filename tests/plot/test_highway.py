@@ -19,7 +19,7 @@ def test_gate_maps_draws_each_map_and_its_layer_means():
     one = torch.zeros(7, 5)
     one[3, 2] = 1.0
     fig = figures.gate_maps({"mean": mean, "one sample": one}, reference=0.25)
-    *maps, curves, colorbar = fig.axes  # the colour bar's axes come last
+    *maps, colorbar, curves = fig.axes  # maps and colour bar on top, then the means
     assert len(maps) == 2 and colorbar.get_ylabel() == "gate T(x)"
     for ax, values, label in zip(maps, (mean, one), ("mean", "one sample"), strict=True):
         (image,) = ax.images
@@ -35,14 +35,20 @@ def test_gate_maps_draws_each_map_and_its_layer_means():
     assert list(lines[0].get_xdata()) == list(range(1, 8))
     assert lines[2].get_ydata()[0] == 0.25 and lines[2].get_linestyle() == "--"
     assert [t.get_text() for t in curves.get_legend().get_texts()] == [
-        "mean", "one sample", "at init",
+        "mean", "one sample", "at init: σ(b_T)",
     ]  # fmt: skip
+    # The y-range shows the data: up to a quarter above the largest mean or reference.
+    highest = max(mean.mean(1).max().item(), 0.2, 0.25)
+    assert curves.get_ylim() == pytest.approx((0.0, min(1.0, 1.25 * highest)))
+    small = figures.gate_maps({"a": torch.full((4, 3), 0.04)}, reference=0.047)
+    assert small.axes[-1].get_ylim() == pytest.approx((0.0, 1.25 * 0.047))
+    plt.close(small)
     plt.close(fig)
 
 
 def test_gate_maps_without_reference_draws_no_dashed_line():
     fig = figures.gate_maps({"a": torch.full((3, 4), 0.5)}, title="gates")
-    assert len(fig.axes[1].get_lines()) == 1
+    assert len(fig.axes[-1].get_lines()) == 1
     assert fig._suptitle.get_text() == "gates"
     plt.close(fig)
 
@@ -61,3 +67,38 @@ def test_gate_maps_without_reference_draws_no_dashed_line():
 def test_gate_maps_refuses_bad_input(gates, reference, error):
     with pytest.raises(error):
         figures.gate_maps(gates, reference=reference)
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].texts]
+
+
+def test_highway_block_draws_four_boxes_three_operations_and_the_layer_sizes():
+    from matplotlib.patches import Circle, Rectangle
+
+    from cnnlib.models.highway import HighwayLayer
+
+    fig = figures.highway_block(HighwayLayer(50, gate_bias=-3.0), title="block")
+    patches = fig.axes[0].patches
+    # x, H, T, y; the two products and the sum.
+    assert sum(isinstance(p, Rectangle) for p in patches) == 4
+    assert sum(isinstance(p, Circle) for p in patches) == 3
+    texts = _texts(fig)
+    assert sorted(t for t in texts if t in "×+") == ["+", "×", "×"]
+    assert texts.count("x\n50 units") == 1 and texts.count("y\n50 units") == 1
+    assert any(t.endswith("b_T = -3") for t in texts)
+    assert "carry: x" in texts and "1 − T" in texts
+    assert fig.axes[0].get_title() == "block"
+    plt.close(fig)
+
+
+def test_highway_block_reads_a_convolutional_layer_and_refuses_a_plain_one():
+    from cnnlib.models.highway import HighwayLayer
+
+    fig = figures.highway_block(HighwayLayer(16, kind="conv", kernel_size=5))
+    assert "x\n16 channels, 5x5" in _texts(fig)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="gate"):
+        figures.highway_block(HighwayLayer(8, gated=False))
+    with pytest.raises(TypeError, match="layer"):
+        figures.highway_block("layer")

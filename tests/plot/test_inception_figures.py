@@ -62,7 +62,7 @@ def test_inception_resnet_block_concatenates_then_projects_and_adds():
     # 6 layers + 3 into the concatenation + concat→1x1, 1x1→+, shortcut→+, +→ReLU.
     assert len(arrows) == 6 + 3 + 4
     assert "concatenate: 128 channels" in texts and 32 + 32 + 64 == 128
-    assert "1x1 conv, linear\n384" in texts and "+" in texts
+    assert "1x1 linear\n384" in texts and "+" in texts
     assert "shortcut: 384" in texts
     assert len(fig.axes[0].lines) == 1  # the shortcut's line from the input
     plt.close(fig)

@@ -102,3 +102,49 @@ def test_bad_input_is_refused(kwargs, error, match):
     arguments = dict(images=images, maps=maps, classes=CLASSES) | kwargs
     with pytest.raises(error, match=match):
         nin_plot.class_maps(**arguments)
+
+
+def small_block(k: int = 3) -> torch.nn.Sequential:
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(2, 6, k, padding=k // 2),
+        torch.nn.ReLU(),
+        torch.nn.Conv2d(6, 3, 1),
+        torch.nn.ReLU(),
+        torch.nn.Conv2d(3, 2, 1),
+        torch.nn.ReLU(),
+    )
+
+
+def test_mlpconv_block_draws_each_layer_and_every_connection():
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Circle, Rectangle
+
+    fig = nin_plot.mlpconv_block(small_block(), shown=4)
+    conv, block = fig.axes
+    circles = [[p for p in ax.patches if isinstance(p, Circle)] for ax in fig.axes]
+    # Convolution: conv 0's 6 units, 4 drawn. Block: 4, 3 and 2 units drawn.
+    assert [len(c) for c in circles] == [4, 4 + 3 + 2]
+    lines = [len([a for a in ax.get_children() if isinstance(a, Line2D)]) for ax in fig.axes]
+    # patch -> units, all-to-all between layers, units -> the output position
+    assert lines == [4 + 4, 4 + 4 * 3 + 3 * 2 + 2]
+    for ax in fig.axes:  # 7x7 input + 3x3 patch, 5x5 output + one position
+        rectangles = [p for p in ax.patches if isinstance(p, Rectangle)]
+        assert len(rectangles) == 49 + 1 + 25 + 1
+        assert any(p.get_width() == p.get_height() == 3 * 0.45 for p in rectangles)
+    texts = [t.get_text() for t in block.texts]
+    assert {"0\n6", "2\n3", "4\n2", "input\n3x3 patch"} <= set(texts)
+    assert texts.count("⋮") == 1  # only the 6-unit layer is cut
+    assert [t.get_text() for t in conv.texts].count("0\n6") == 1
+    plt.close(fig)
+
+
+def test_mlpconv_block_rejects_what_is_not_an_mlpconv_block():
+    with pytest.raises(TypeError, match="block"):
+        nin_plot.mlpconv_block([torch.nn.Conv2d(1, 1, 3)])
+    with pytest.raises(ValueError, match="block"):
+        nin_plot.mlpconv_block(torch.nn.Sequential(torch.nn.ReLU()))
+    two_big = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Conv2d(2, 2, 3))
+    with pytest.raises(ValueError, match="1x1"):
+        nin_plot.mlpconv_block(two_big)
+    with pytest.raises(ValueError, match="shown"):
+        nin_plot.mlpconv_block(small_block(), shown=0)

@@ -13,6 +13,7 @@ import torch  # noqa: E402
 from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from cnnlib.plot import zoo  # noqa: E402
 
@@ -176,4 +177,29 @@ def test_accuracy_vs_cost_keeps_long_labels_inside_the_axes():
         for text in ax.texts:
             box = text.get_window_extent(renderer)
             assert frame.x0 <= box.x0 and box.x1 <= frame.x1, text.get_text()
+    plt.close(fig)
+
+
+def test_accuracy_vs_cost_spreads_the_labels_of_points_at_the_same_cost():
+    # Three networks at one cost (as the dilated and standard variants are), two elsewhere.
+    accuracy = {"standard": 0.71, "dilated": 0.70, "seed 1": 0.715, "grouped": 0.6, "dw": 0.5}
+    params = {"standard": 9_000, "dilated": 9_000, "seed 1": 9_000, "grouped": 3_000, "dw": 900}
+    fig = zoo.accuracy_vs_cost(accuracy, {"parameters": params}, test_images=2_000)
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    renderer = fig.canvas.get_renderer()
+    # The text alone (an Annotation's own extent includes its connecting line).
+    boxes = [Text.get_window_extent(text, renderer) for text in ax.texts]
+    assert len(boxes) == len(accuracy)
+    for i, first in enumerate(boxes):
+        for second in boxes[i + 1 :]:
+            assert not first.overlaps(second)
+    # The three labels keep the order of their points, top to bottom.
+    heights = {t.get_text(): box.y0 for t, box in zip(ax.texts, boxes, strict=True)}
+    assert heights["seed 1"] > heights["standard"] > heights["dilated"]
+    # Every label stays inside the axes.
+    frame = ax.get_window_extent(renderer)
+    for box in boxes:
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1
     plt.close(fig)
