@@ -55,6 +55,7 @@ __all__ = [
     "se_resnet50",
     "cbam_resnet50",
     "VARIANTS",
+    "cifar_resnet",
 ]
 
 BlockKind = Literal["basic", "bottleneck"]
@@ -72,11 +73,15 @@ def _attention_module(attention: Attention, channels: int, reduction: int) -> nn
     return None
 
 
-def _projection(in_channels: int, out_channels: int, stride: int) -> nn.Sequential | None:
+def _projection(in_channels: int, out_channels: int,
+                stride: int) -> nn.Sequential | None:  # fmt: skip
     """The projection shortcut (1x1 conv with the block's stride, then BN), if needed."""
     if stride == 1 and in_channels == out_channels:
         return None
-    return nn.Sequential(conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels))
+    return nn.Sequential(
+        conv1x1(in_channels, out_channels, stride),
+        nn.BatchNorm2d(out_channels),
+    )
 
 
 class BasicBlock(nn.Module):
@@ -183,13 +188,16 @@ class Bottleneck(nn.Module):
         stride_1x1, stride_3x3 = (stride, 1) if stride_in == "1x1" else (1, stride)
         self.conv1 = conv1x1(in_channels, width, stride_1x1)
         self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = conv3x3(width, width, stride_3x3, groups=cardinality, dilation=dilation)
+        self.conv2 = conv3x3(width, width, stride_3x3, groups=cardinality,
+                             dilation=dilation)  # fmt: skip
         self.bn2 = nn.BatchNorm2d(width)
         self.conv3 = conv1x1(width, out_channels)
         self.bn3 = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
-        self.attention = _attention_module(attention, out_channels, attention_reduction)
-        self.downsample = _projection(in_channels, out_channels, stride) if residual else None
+        self.attention = _attention_module(attention, out_channels,
+                                           attention_reduction)  # fmt: skip
+        self.downsample = (_projection(in_channels, out_channels, stride)
+                           if residual else None)  # fmt: skip
         self.residual = residual
         self.out_channels = out_channels
 
@@ -328,21 +336,14 @@ class ResNet(ImageClassifier):
             options.update(cardinality=cardinality, bottleneck_width=bottleneck_width,
                            stride_in=stride_in)  # fmt: skip
         unit = Bottleneck if block == "bottleneck" else BasicBlock
-        channels, dilation = stem_width, 1
+        self.inplanes, self.dilation = stem_width, 1
         for i, depth in enumerate(layers):
             planes = self.scale(_BASE_WIDTH * 2**i)
-            stride = 1 if i == 0 else 2
-            first_dilation = dilation
-            if i > 0 and dilate[i - 1]:
-                dilation, stride = dilation * stride, 1
-            # torchvision: the first block keeps the previous dilation, the others take the new.
-            blocks = [unit(channels, planes, stride, dilation=first_dilation, **options)]
-            blocks += [unit(blocks[0].out_channels, planes, dilation=dilation, **options)
-                       for _ in range(depth - 1)]  # fmt: skip
-            self.add_module(f"layer{i + 1}", nn.Sequential(*blocks))
-            channels = blocks[0].out_channels
+            stage = self._make_layer(unit, planes, depth, stride=1 if i == 0 else 2,
+                                     dilate=i > 0 and dilate[i - 1], **options)  # fmt: skip
+            self.add_module(f"layer{i + 1}", stage)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(channels, num_classes)
+        self.fc = nn.Linear(self.inplanes, num_classes)
         self.num_stages = len(layers)
         init_he(self, zero_linear_bias=False)
         if zero_init_residual:
@@ -350,6 +351,33 @@ class ResNet(ImageClassifier):
                 if isinstance(module, (BasicBlock, Bottleneck)):
                     last_norm = module.bn3 if isinstance(module, Bottleneck) else module.bn2
                     nn.init.zeros_(last_norm.weight)
+
+    def _make_layer(
+        self,
+        unit: type[BasicBlock] | type[Bottleneck],
+        planes: int,
+        blocks: int,
+        stride: int,
+        dilate: bool,
+        **options: Any,
+    ) -> nn.Sequential:
+        """One stage, as torchvision's ``_make_layer``: ``blocks`` units of base width ``planes``.
+
+        Only the first unit changes the shape (stride, channels), so only it
+        can get a projection shortcut. With ``dilate`` the stage keeps the
+        resolution and dilates its 3x3 convolutions by the stride instead; the
+        first unit keeps the previous dilation. Updates ``self.inplanes`` and
+        ``self.dilation``.
+        """
+        previous_dilation = self.dilation
+        if dilate:
+            self.dilation, stride = self.dilation * stride, 1
+        first = unit(self.inplanes, planes, stride,
+                     dilation=previous_dilation, **options)  # fmt: skip
+        self.inplanes = first.out_channels
+        rest = [unit(self.inplanes, planes, dilation=self.dilation, **options)
+                for _ in range(1, blocks)]  # fmt: skip
+        return nn.Sequential(first, *rest)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """The feature map after the last stage, before pooling."""
@@ -496,3 +524,53 @@ def cbam_resnet50(**kwargs: Any) -> ResNet:
     BN the count would be 32 lower, 28,089,592; both round to 28.09 M.
     """
     return _build("cbam_resnet50", kwargs)
+
+
+def cifar_resnet(
+    depth: int,
+    *,
+    residual: bool = True,
+    num_classes: int = 10,
+    in_channels: int = 1,
+    width_multiplier: float = 0.25,
+    zero_init_residual: bool = False,
+) -> ResNet:
+    """He et al.'s CIFAR layout at ``depth = 6n + 2``: three stages of ``n`` basic blocks.
+
+    A 3x3 stem, stages of ``n`` basic blocks at strides 1, 2, 2, global
+    average pooling and ``fc``: ``1 + 6n + 1`` weighted layers (ResNet-20 at
+    ``n = 3``, ResNet-32 at ``n = 5``, ResNet-56 at ``n = 9``). It is a
+    :class:`ResNet` with ``layers=(n, n, n)`` and ``small_input=True``, so its
+    widths are ``64·2**i·width_multiplier``: the default 0.25 gives the paper's
+    16, 32 and 64 channels. One difference from the paper: where the shape
+    changes, the shortcut is a 1x1 projection (the paper's option B), while the
+    CIFAR networks of He et al. (2016, §4.2) pad the identity with zero
+    channels (option A); this adds two 1x1 convolutions and their batch norms.
+    Not registered: a chapter's tool for depth experiments (``residual=False``
+    builds the plain twin of the paper's Figure 6).
+
+    Args:
+        depth: weighted layers, ``6n + 2`` with ``n ≥ 1`` (8, 14, 20, 26, 32, ...).
+        residual: False builds the plain twin (no shortcuts).
+        num_classes: outputs of ``fc``.
+        in_channels: channels of the input image (1 for Fashion-MNIST).
+        width_multiplier: scales every width (0.25: 16, 32, 64 channels).
+        zero_init_residual: start the last BN of every block at scale 0.
+
+    Raises:
+        TypeError: ``depth`` is not an int.
+        ValueError: ``depth`` is not ``6n + 2`` with ``n ≥ 1``; or, from
+            :class:`ResNet`, another argument is out of range.
+    """
+    if not isinstance(depth, int) or isinstance(depth, bool):
+        raise TypeError(f"cifar_resnet: depth must be an int, got {type(depth).__name__}")
+    if depth < 8 or (depth - 2) % 6:
+        raise ValueError(
+            f"cifar_resnet: depth must be 6n + 2 with n >= 1 (8, 14, 20, ...), got {depth}"
+        )
+    n = (depth - 2) // 6
+    return ResNet(
+        "basic", (n, n, n), residual=residual, num_classes=num_classes,
+        in_channels=in_channels, small_input=True, width_multiplier=width_multiplier,
+        zero_init_residual=zero_init_residual,
+    )  # fmt: skip

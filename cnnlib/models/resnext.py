@@ -204,7 +204,8 @@ class ResNeXtBlock(nn.Module):
         """The residual branch before the output BN."""
         if self.form == "a":
             return torch.stack([path(x) for path in self.paths]).sum(dim=0)
-        last = getattr(self, _names(self.depth)[0])
+        # The convolution after the merge: conv3 (depth 3) or conv2 (depth 2).
+        last = self.conv3 if self.depth == 3 else self.conv2
         if self.form == "b":
             return last(torch.cat([path(x) for path in self.paths], dim=1))
         out = self.relu(self.bn1(self.conv1(x)))

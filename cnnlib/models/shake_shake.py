@@ -66,16 +66,12 @@ class ShakeShakeFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(  # type: ignore[override]
-        ctx: Any, a: torch.Tensor, b: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor
-    ) -> torch.Tensor:
+    def forward(ctx: Any, a, b, alpha, beta):  # type: ignore[override]
         ctx.save_for_backward(beta)
         return alpha * a + (1 - alpha) * b
 
     @staticmethod
-    def backward(  # type: ignore[override]
-        ctx: Any, grad: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, None, None]:
+    def backward(ctx: Any, grad):  # type: ignore[override]
         (beta,) = ctx.saved_tensors
         return beta * grad, (1 - beta) * grad, None, None
 
@@ -189,29 +185,40 @@ class ShakeBlock(nn.Module):
         self.modes = (forward, backward, level)
         self.out_channels = out_channels
 
-    def _coefficients(self, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def coefficients(
+        self, batch_size: int, *, device: torch.device | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+        """Draw this block's forward ``α`` and backward ``β``, as in training.
+
+        Shapes are ``(batch_size, 1, 1, 1)`` at ``level="image"`` and
+        ``(1, 1, 1, 1)`` at ``"batch"``. Random draws use ``torch.rand`` on
+        the default generator, ``α`` first, then ``β``.
+
+        Raises:
+            ValueError: ``batch_size`` is not a positive int.
+        """
+        positive_int("ShakeBlock.coefficients", "batch_size", batch_size)
         forward, backward, level = self.modes
-        shape = (a.shape[0] if level == "image" else 1, 1, 1, 1)
-
-        def draw() -> torch.Tensor:
-            return torch.rand(shape, dtype=a.dtype, device=a.device)
-
-        alpha = draw() if forward == "shake" else torch.full(shape, 0.5, dtype=a.dtype)
+        shape = (batch_size if level == "image" else 1, 1, 1, 1)
+        kw = dict(dtype=dtype, device=device)
+        half = torch.full(shape, 0.5, **kw)
+        alpha = torch.rand(shape, **kw) if forward == "shake" else half
         if backward == "shake":
-            beta = draw()
-        elif backward == "keep":
-            beta = alpha
-        else:
-            beta = torch.full(shape, 0.5, dtype=a.dtype, device=a.device)
-        return alpha.to(a.device), beta
+            beta = torch.rand(shape, **kw)
+        else:  # "keep" reuses alpha, "even" takes 0.5
+            beta = alpha if backward == "keep" else half
+        return alpha, beta
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a, b = self.branch1(x), self.branch2(x)
         if self.training:
-            mixed = shake_shake(a, b, *self._coefficients(a))
-        else:
+            draws = self.coefficients(len(a), dtype=a.dtype, device=a.device)
+            mixed = shake_shake(a, b, *draws)
+        else:  # evaluation: the expectation, 0.5 and 0.5
             mixed = 0.5 * (a + b)
-        return mixed + (x if self.shortcut is None else self.shortcut(x))
+        shortcut = x if self.shortcut is None else self.shortcut(x)
+        return mixed + shortcut
 
 
 def _check(depth: object, base_width: object, modes: tuple[object, object, object]) -> None:

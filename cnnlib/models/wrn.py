@@ -9,11 +9,14 @@ three groups of ``n`` blocks of widths ``16k``, ``32k`` and ``64k`` (strides
 (:class:`~cnnlib.models._common.ThreeStageNet`).
 
 **Block types.** The paper's B(3,3) block has two 3x3 convolutions; its
-Table 1 compares others, named by their kernel sizes: B(3,1,3), B(1,3,1),
+Table 2 compares others, named by their kernel sizes: B(3,1,3), B(1,3,1),
 B(1,3), B(3,1), B(3,1,1) (``block_kernels``). With ``l`` convolutions per
-block the depth is ``d = 3·n·l + 4`` (the authors' convention, their code
-asserts ``(d - 4) % 6 == 0`` for B(3,3)): WRN-40-2 with B(1,3,1) or B(3,1),
-WRN-28-2 with B(3,3) and WRN-22-2 with B(3,1,3) are the paper's Table 1.
+block the depth is ``d = 3·n·l + 4`` (for B(3,3) the authors' ``6n + 4``;
+their code asserts ``(d - 4) % 6 == 0``). The depths printed in the paper's
+Table 2 follow that code for every block type: ``n = (d - 4) / 6`` blocks
+per group, so its "WRN-40-2" with B(1,3,1) has 6 blocks per group and
+``d = 58`` here (:func:`depth_of_table_2`); only with that reading do the
+parameter counts match the table's (1.4 M, not 0.95 M).
 
 Reported sizes (the paper's CIFAR results): WRN-28-10 has 36.5 M
 parameters and WRN-16-8 11.0 M (CIFAR-10, 10 classes).
@@ -25,6 +28,7 @@ The ImageNet Wide ResNet (``wide_resnet50_2``, a bottleneck ResNet) is in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import deepcopy as copy_module
 from functools import partial
 from typing import Any
 
@@ -36,7 +40,16 @@ from cnnlib.layers import conv1x1
 from cnnlib.models._common import ThreeStageNet
 from cnnlib.models._registry import build_variant, register_model
 
-__all__ = ["WideBlock", "WideResNet", "VARIANTS", "wrn_28_10", "wrn_16_8"]
+__all__ = [
+    "WideBlock",
+    "WideResNet",
+    "VARIANTS",
+    "depth_of_table_1",
+    "depth_of_table_2",
+    "variance_shift",
+    "wrn_28_10",
+    "wrn_16_8",
+]
 
 _STEM_WIDTH = 16
 _GROUP_WIDTHS = (16, 32, 64)  # multiplied by the widening factor k
@@ -164,6 +177,102 @@ class WideResNet(ThreeStageNet):
             stem_norm=False,
             final_norm=True,
         )
+
+
+def depth_of_table_2(label: int, block_kernels: Sequence[int]) -> int:
+    """The :class:`WideResNet` depth of a network labelled WRN-``label`` in Table 2.
+
+    The authors' code builds ``n = (label - 4) / 6`` blocks per group whatever
+    the block type, so a block of ``l`` convolutions gives ``3·n·l + 4``.
+
+    Args:
+        label: the depth printed in the paper (``6n + 4``: 10, 16, 22, ...).
+        block_kernels: the block type, e.g. ``(1, 3, 1)``.
+
+    Returns:
+        ``3·n·len(block_kernels) + 4``, the ``depth`` to pass to WideResNet.
+
+    Raises:
+        ValueError: ``label`` is not an int ``6n + 4`` with ``n >= 1``, or
+            ``block_kernels`` is not a non-empty sequence of positive ints.
+    """
+    positive_int("depth_of_table_2", "label", label)
+    kernels = positive_ints("depth_of_table_2", "block_kernels", block_kernels)
+    if label < 10 or (label - 4) % 6:
+        raise ValueError(f"depth_of_table_2: label must be 6n + 4 with n >= 1, got {label!r}")
+    return 3 * (label - 4) // 6 * len(kernels) + 4
+
+
+depth_of_table_1 = depth_of_table_2
+"""Former name of :func:`depth_of_table_2` (the block types are the paper's Table 2)."""
+
+
+def variance_shift(
+    model: nn.Module, images: torch.Tensor, *, batch_size: int = 100, seed: int = 0
+) -> dict[str, float]:
+    """How the input variance of every BN at test time compares to its statistics.
+
+    A copy of ``model`` runs over ``images`` in training mode (dropout on),
+    each BN accumulating an exact average of its batch variances
+    (``momentum=None``, statistics reset first); then, in evaluation mode
+    (dropout off), every BN's input variance per channel over the same images
+    is divided by its running variance. A ratio below 1 is the "variance
+    shift" of Li et al. (2019): the BN normalises test inputs by a variance
+    that only training-time dropout produced. ``model`` itself is unchanged.
+
+    Args:
+        model: a network with ``nn.BatchNorm2d`` layers.
+        images: a batch ``(N, C, H, W)``, normalised as the model expects.
+        batch_size: images per training-mode batch (BN's batch statistics).
+        seed: seeds the dropout masks.
+
+    Returns:
+        ``{bn name: mean over channels of test variance / running variance}``.
+
+    Raises:
+        TypeError: ``model`` is not an ``nn.Module`` or ``images`` not a tensor.
+        ValueError: ``images`` is not 4-D or ``batch_size`` is not in
+            ``[2, len(images)]``.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"variance_shift: model must be an nn.Module, got {type(model).__name__}")
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"variance_shift: images must be a tensor, got {type(images).__name__}")
+    if images.dim() != 4:
+        raise ValueError(f"variance_shift: images must be (N, C, H, W), got {tuple(images.shape)}")
+    positive_int("variance_shift", "batch_size", batch_size)
+    if not 2 <= batch_size <= len(images):
+        raise ValueError(
+            f"variance_shift: batch_size must be in [2, {len(images)}], got {batch_size}"
+        )
+    copy = copy_module(model)
+    norms = {n: m for n, m in copy.named_modules() if isinstance(m, nn.BatchNorm2d)}
+    for bn in norms.values():
+        bn.reset_running_stats()
+        bn.momentum = None  # an exact average over the batches
+    torch.manual_seed(seed)
+    copy.train()
+    with torch.no_grad():
+        for batch in images.split(batch_size):
+            if len(batch) >= 2:
+                copy(batch)
+    seen: dict[str, torch.Tensor] = {}
+    hooks = [
+        bn.register_forward_hook(
+            lambda _m, args, _out, name=name: seen.__setitem__(
+                name, args[0].transpose(0, 1).flatten(1).var(1)
+            )
+        )
+        for name, bn in norms.items()
+    ]
+    copy.eval()
+    try:
+        with torch.no_grad():
+            copy(images)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return {n: (seen[n] / norms[n].running_var).mean().item() for n in norms}
 
 
 #: Each variant's configuration.
