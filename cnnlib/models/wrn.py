@@ -44,7 +44,6 @@ __all__ = [
     "WideBlock",
     "WideResNet",
     "VARIANTS",
-    "depth_of_table_1",
     "depth_of_table_2",
     "variance_shift",
     "wrn_28_10",
@@ -201,10 +200,6 @@ def depth_of_table_2(label: int, block_kernels: Sequence[int]) -> int:
     if label < 10 or (label - 4) % 6:
         raise ValueError(f"depth_of_table_2: label must be 6n + 4 with n >= 1, got {label!r}")
     return 3 * (label - 4) // 6 * len(kernels) + 4
-
-
-depth_of_table_1 = depth_of_table_2
-"""Former name of :func:`depth_of_table_2` (the block types are the paper's Table 2)."""
 
 
 def variance_shift(

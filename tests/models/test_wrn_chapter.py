@@ -13,8 +13,8 @@ from cnnlib.models import wrn
     "label, kernels, blocks", [(40, (1, 3, 1), 6), (40, (3, 1), 6), (22, (3, 1, 3), 3),
                                (28, (3, 3), 4), (10, (3,), 1)],
 )  # fmt: skip
-def test_depth_of_table_1_builds_the_authors_blocks_per_group(label, kernels, blocks):
-    depth = wrn.depth_of_table_1(label, kernels)
+def test_depth_of_table_2_builds_the_authors_blocks_per_group(label, kernels, blocks):
+    depth = wrn.depth_of_table_2(label, kernels)
     model = wrn.WideResNet(depth, 2, block_kernels=kernels)
     assert len(model.layer1) == len(model.layer2) == len(model.layer3) == blocks
 
@@ -31,7 +31,7 @@ def test_table_1_sizes_by_hand():
                 total += c_in * width
             c_in = width
     total += 2 * 128 + 128 * 10 + 10
-    model = wrn.WideResNet(wrn.depth_of_table_1(40, (1, 3, 1)), 2, block_kernels=(1, 3, 1))
+    model = wrn.WideResNet(wrn.depth_of_table_2(40, (1, 3, 1)), 2, block_kernels=(1, 3, 1))
     assert sum(p.numel() for p in model.parameters()) == total
     assert round(total / 1e6, 1) == 1.4  # the paper's Table 1
 
@@ -39,9 +39,9 @@ def test_table_1_sizes_by_hand():
 @pytest.mark.parametrize(
     "label, kernels", [(38, (3, 3)), (4, (3, 3)), (0, (3, 3)), (40, ()), (40, (0, 3)), ("40", (3,))]
 )
-def test_depth_of_table_1_rejects_bad_input(label, kernels):
+def test_depth_of_table_2_rejects_bad_input(label, kernels):
     with pytest.raises(ValueError, match="label|block_kernels"):
-        wrn.depth_of_table_1(label, kernels)
+        wrn.depth_of_table_2(label, kernels)
 
 
 def test_variance_shift_of_dropout_alone_is_one_minus_p():
