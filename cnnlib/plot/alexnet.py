@@ -6,11 +6,10 @@ from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Rectangle
 from torch import nn
 
 from cnnlib._checks import positive_int
+from cnnlib.plot._diagram import Diagram
 from cnnlib.train import History
 
 __all__ = ["two_towers", "crossing", "error_curves"]
@@ -62,15 +61,14 @@ def two_towers(model: nn.Module, *, title: str | None = None) -> Figure:
     fig, ax = plt.subplots(figsize=(1.0 + 0.95 * (len(layers) + 1), 1.0 + 1.1 * towers))
     height, width, gap = 0.8, 0.6, 1.1
 
+    d = Diagram(ax, linewidth=1.0)
+
     def box(x: float, y: float, text: str, colour: str, rows: int = 1) -> None:
-        ax.add_patch(Rectangle((x, y), width, height + (rows - 1) * gap,
-                               facecolor=colour, edgecolor="black", linewidth=0.8))  # fmt: skip
-        ax.text(x + width / 2, y + (height + (rows - 1) * gap) / 2, text, ha="center",
-                va="center", fontsize=7)  # fmt: skip
+        d.box(x, y, width, height + (rows - 1) * gap, text, colour, anchor="lower left",
+              fontsize=7)  # fmt: skip
 
     def link(x0: float, y0: float, x1: float, y1: float, cross: bool) -> None:
-        colour = "tab:red" if cross else "0.4"
-        ax.add_line(Line2D([x0, x1], [y0, y1], color=colour, linewidth=1.0))
+        d.line([(x0, y0), (x1, y1)], colour="tab:red" if cross else "0.4")
 
     box(0.0, 0.0, "input", "0.9", rows=towers)
     sources = [(width, (height + (towers - 1) * gap) / 2)]  # right edge, centre

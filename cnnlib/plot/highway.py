@@ -7,8 +7,9 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
 from torch import nn
+
+from cnnlib.plot._diagram import Diagram
 
 __all__ = ["gate_maps", "highway_block"]
 
@@ -52,51 +53,30 @@ def highway_block(layer: nn.Module, *, title: str | None = None) -> Figure:
         b_text = f"\nb_T = {float(bias.flatten()[0]):g}"
 
     fig, ax = plt.subplots(figsize=(7.5, 2.6))
-    h = 0.8
+    d = Diagram(ax, line_colour="0.3", linewidth=0.9, arrow_size=10)
 
     def box(x: float, y: float, w: float, text: str, colour: str) -> None:
-        ax.add_patch(Rectangle((x, y - h / 2), w, h, facecolor=colour,
-                               edgecolor="black", linewidth=0.8))  # fmt: skip
-        ax.text(x + w / 2, y, text, ha="center", va="center", fontsize=10)
-
-    def node(x: float, y: float, text: str) -> None:
-        ax.add_patch(Circle((x, y), 0.25, facecolor="white", edgecolor="black", lw=0.8))
-        ax.text(x, y, text, ha="center", va="center", fontsize=12)
-
-    def arrow(points: list[tuple[float, float]], label: str = "") -> None:
-        for start, end in zip(points[:-2], points[1:-1], strict=True):
-            ax.plot(*zip(start, end, strict=True), color="0.3", linewidth=0.9)
-        ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>",
-                                     mutation_scale=10, linewidth=0.9, color="0.3"))  # fmt: skip
-        if label:
-            (x0, y0), (x1, y1) = points[-2], points[-1]
-            ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.12, label, ha="center",
-                    va="bottom", fontsize=10)  # fmt: skip
+        d.box(x, y - 0.4, w, 0.8, text, colour, anchor="lower left")
 
     box(0.0, 1.0, 1.0, f"x\n{width}", "0.88")
     box(2.0, 2.0, 3.0, "H(x) = ReLU(W_H x + b_H)", "#8fb8e0")
     box(2.0, 1.0, 3.0, f"T(x) = σ(W_T x + b_T){b_text}", "#f6d776")
-    node(6.0, 2.0, "×")
-    node(6.0, 0.0, "×")
-    node(7.2, 1.0, "+")
+    d.node(6.0, 2.0, "×", radius=0.25)
+    d.node(6.0, 0.0, "×", radius=0.25)
+    d.node(7.2, 1.0, "+", radius=0.25)
     box(8.2, 1.0, 1.0, f"y\n{width}", "0.88")
-    arrow([(1.0, 1.0), (1.5, 1.0), (1.5, 2.0), (2.0, 2.0)])
-    arrow([(1.5, 1.0), (2.0, 1.0)])
-    arrow([(0.5, 0.6), (0.5, 0.0), (5.75, 0.0)], "carry: x")
-    arrow([(5.0, 2.0), (5.75, 2.0)], "H")
-    arrow([(5.0, 1.0), (6.0, 1.0), (6.0, 1.75)])
+    d.arrow([(1.0, 1.0), (1.5, 1.0), (1.5, 2.0), (2.0, 2.0)])
+    d.arrow([(1.5, 1.0), (2.0, 1.0)])
+    d.arrow([(0.5, 0.6), (0.5, 0.0), (5.75, 0.0)], "carry: x")
+    d.arrow([(5.0, 2.0), (5.75, 2.0)], "H")
+    d.arrow([(5.0, 1.0), (6.0, 1.0), (6.0, 1.75)])
     ax.text(6.08, 1.45, "T", ha="left", va="center", fontsize=10)
-    arrow([(6.0, 1.0), (6.0, 0.25)])
+    d.arrow([(6.0, 1.0), (6.0, 0.25)])
     ax.text(6.08, 0.55, "1 − T", ha="left", va="center", fontsize=10)
-    arrow([(6.25, 2.0), (7.2, 2.0), (7.2, 1.25)])
-    arrow([(6.25, 0.0), (7.2, 0.0), (7.2, 0.75)])
-    arrow([(7.45, 1.0), (8.2, 1.0)])
-    ax.set_xlim(-0.1, 9.3)
-    ax.set_ylim(-0.45, 2.55)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    if title:
-        ax.set_title(title, fontsize=11)
+    d.arrow([(6.25, 2.0), (7.2, 2.0), (7.2, 1.25)])
+    d.arrow([(6.25, 0.0), (7.2, 0.0), (7.2, 0.75)])
+    d.arrow([(7.45, 1.0), (8.2, 1.0)])
+    d.finish((-0.1, 9.3), (-0.45, 2.55), title=title)
     return fig
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, Rectangle
 from torch import nn
 
 from cnnlib.layers import ConvBNReLU
+from cnnlib.plot._diagram import Diagram
 
 __all__ = ["Box", "branch_layers", "inception_block"]
 
@@ -144,14 +144,13 @@ def inception_block(block: nn.Module, *, title: str | None = None) -> Figure:
     rows = depth + 2 + tail  # input, layers, concatenation, tail
     fig, ax = plt.subplots(figsize=(0.6 + 1.0 * (left + total_width), 0.5 + 0.8 * rows))
 
+    d = Diagram(ax)
+
     def box(x: float, y: float, w: float, text: str, kind: str) -> None:
-        ax.add_patch(Rectangle((x, y), w, height, facecolor=COLOURS[kind],
-                               edgecolor="black", linewidth=0.8))  # fmt: skip
-        ax.text(x + w / 2, y + height / 2, text, ha="center", va="center", fontsize=10)
+        d.box(x, y, w, height, text, COLOURS[kind], anchor="lower left")
 
     def arrow(x0: float, y0: float, x1: float, y1: float) -> None:
-        ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>",
-                                     mutation_scale=9, linewidth=0.8, color="0.3"))  # fmt: skip
+        d.arrow([(x0, y0), (x1, y1)])
 
     def row_y(row: int) -> float:  # row 0 is the input, at the top
         return -row * (height + gap_y)
@@ -186,7 +185,7 @@ def inception_block(block: nn.Module, *, title: str | None = None) -> Figure:
                 fontweight="bold")  # fmt: skip
         shortcut_x = left / 2
         top = row_y(0) + height / 2
-        ax.plot([left, shortcut_x, shortcut_x], [top, top, plus_y], color="0.3", lw=0.8)
+        d.line([(left, top), (shortcut_x, top), (shortcut_x, plus_y)])
         arrow(shortcut_x, plus_y, centre - 0.22, plus_y)
         ax.text(shortcut_x - 0.08, (top + plus_y) / 2, f"shortcut: {in_channels}",
                 rotation=90, ha="right", va="center", fontsize=10)  # fmt: skip

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
 from torch import nn
 
 from cnnlib.models.resnext import ResNeXtBlock
+from cnnlib.plot._diagram import Diagram
 
 __all__ = ["block_forms", "conv_label"]
 
@@ -37,6 +37,10 @@ def conv_label(conv: nn.Conv2d) -> str:
     return f"{kh}x{kw}{groups}\n{conv.in_channels}→{conv.out_channels}"
 
 
+def _colour(conv: nn.Conv2d) -> str:
+    return _COLOURS.get(conv.kernel_size[0], "w")
+
+
 def _convs(module: nn.Module) -> list[nn.Conv2d]:
     """The convolutions ``conv1``, ``conv2``, ``conv3`` that ``module`` has, in order."""
     found = [getattr(module, f"conv{i}", None) for i in (1, 2, 3)]
@@ -50,43 +54,17 @@ def _shown_paths(cardinality: int, shown: int) -> list[int | None]:
     return [*range(shown - 1), None, cardinality - 1]
 
 
-class _Panel:
-    """Drawing helpers on one axis (data coordinates, y grows upwards)."""
-
-    def __init__(self, ax: Axes) -> None:
-        self.ax = ax
-
-    def box(self, x: float, y: float, w: float, text: str, colour: str) -> None:
-        self.ax.add_patch(
-            Rectangle((x - w / 2, y - _BOX_H / 2), w, _BOX_H, facecolor=colour,
-                      edgecolor="black", linewidth=0.7)
-        )  # fmt: skip
-        self.ax.text(x, y, text, ha="center", va="center", fontsize=9, linespacing=1.1)
-
-    def node(self, x: float, y: float, text: str) -> None:
-        self.ax.add_patch(Circle((x, y), 0.17, facecolor="white", edgecolor="black", lw=0.7))
-        self.ax.text(x, y, text, ha="center", va="center", fontsize=10)
-
-    def arrow(self, points: list[tuple[float, float]]) -> None:
-        for start, end in zip(points[:-2], points[1:-1], strict=True):
-            self.ax.plot(*zip(start, end, strict=True), color="0.35", linewidth=0.8)
-        self.ax.add_patch(
-            FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>", mutation_scale=8,
-                            linewidth=0.8, color="0.35")
-        )  # fmt: skip
-
-
 def _draw(ax: Axes, block: ResNeXtBlock, shown: int) -> None:
-    p = _Panel(ax)
+    p = Diagram(ax, fontsize=9, linewidth=0.7, line_colour="0.35", arrow_size=8)
     depth = block.depth
     top = depth + 1.5  # the input box's row (in units of _STEP)
     y = [top * _STEP - i * _STEP for i in range(depth + 5)]  # rows, top to bottom
-    p.box(1.5, y[0], 1.2, f"x: {block.in_channels} ch", "0.88")
+    p.box(1.5, y[0], 1.2, _BOX_H, f"x: {block.in_channels} ch", "0.88")
     if block.form == "c":
         rows = [(1.5, c) for c in _convs(block)]
         for i, (x, conv) in enumerate(rows):
             p.arrow([(x, y[i] - _BOX_H / 2), (x, y[i + 1] + _BOX_H / 2)])
-            p.box(x, y[i + 1], 1.3, conv_label(conv), _COLOURS.get(conv.kernel_size[0], "w"))
+            p.box(x, y[i + 1], 1.3, _BOX_H, conv_label(conv), _colour(conv))
         merge = y[len(rows)]
     else:
         paths = _shown_paths(block.cardinality, shown)
@@ -103,29 +81,28 @@ def _draw(ax: Axes, block: ResNeXtBlock, shown: int) -> None:
             for i, conv in enumerate(convs):
                 if i:
                     p.arrow([(x, y[i] - _BOX_H / 2), (x, y[i + 1] + _BOX_H / 2)])
-                colour = _COLOURS.get(conv.kernel_size[0], "w")
-                p.box(x, y[i + 1], width, conv_label(conv), colour)
+                p.box(x, y[i + 1], width, _BOX_H, conv_label(conv), _colour(conv))
             p.arrow([(x, y[len(convs)] - _BOX_H / 2), (1.5, y[len(convs) + 1] + 0.17)])
         ax.text(-0.15, y[0], f"C = {block.cardinality}\npaths", ha="left",
                 va="center", fontsize=8)  # fmt: skip
         row = len(_convs(block.paths[0])) + 1
         if block.form == "a":
-            p.node(1.5, y[row], "Σ")
+            p.node(1.5, y[row], "Σ", radius=0.17)
             merge = y[row] + 0.17 - _BOX_H / 2  # so the next arrow starts at the node
         else:
-            p.node(1.5, y[row], "‖")
+            p.node(1.5, y[row], "‖", radius=0.17)
             last = getattr(block, "conv3" if depth == 3 else "conv2")
             p.arrow([(1.5, y[row] - 0.17), (1.5, y[row + 1] + _BOX_H / 2)])
-            p.box(1.5, y[row + 1], 1.3, conv_label(last), _COLOURS.get(last.kernel_size[0], "w"))
+            p.box(1.5, y[row + 1], 1.3, _BOX_H, conv_label(last), _colour(last))
             merge = y[row + 1]
     out_y = merge - _STEP
-    p.node(1.5, out_y, "+")
+    p.node(1.5, out_y, "+", radius=0.17)
     # Every form's residual branch ends in one BN (after (a)'s sum), then the shortcut is added.
     ax.text(1.25, out_y + 0.3, "BN", ha="right", va="center", fontsize=8, color="0.3")
     p.arrow([(1.5, merge - _BOX_H / 2), (1.5, out_y + 0.17)])
     # The shortcut: from the input down the right edge into the last sum.
     p.arrow([(2.1, y[0]), (3.25, y[0]), (3.25, out_y), (1.67, out_y)])
-    p.box(1.5, out_y - _STEP * 0.8, 1.2, f"y: {block.out_channels} ch", "0.88")
+    p.box(1.5, out_y - _STEP * 0.8, 1.2, _BOX_H, f"y: {block.out_channels} ch", "0.88")
     p.arrow([(1.5, out_y - 0.17), (1.5, out_y - _STEP * 0.8 + _BOX_H / 2)])
     ax.set_title(_TITLES[block.form], fontsize=10)
     ax.set_xlim(-0.2, 3.45)
