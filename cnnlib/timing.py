@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -24,7 +25,7 @@ from types import ModuleType
 import torch
 from torch import nn
 
-from cnnlib._checks import positive_int
+from cnnlib._checks import one_of, positive_int
 from cnnlib._inputs import forward_checked
 
 __all__ = ["Latency", "forward_latency"]
@@ -48,13 +49,17 @@ class Latency:
     device: str
     #: torch's CPU threads during the measurements.
     threads: int
+    #: What was timed: ``"wall"`` (elapsed time) or ``"thread_cpu"`` (the CPU
+    #: time of the one thread that ran the model).
+    clock: str = "wall"
 
     def __str__(self) -> str:
         measurements = "measurement" if self.measurements == 1 else "measurements"
         threads = "thread" if self.threads == 1 else "threads"
+        cpu = ", thread CPU time" if self.clock == "thread_cpu" else ""
         return (
             f"{self.median * 1e3:.3f} ms median (IQR {self.iqr * 1e3:.3f} ms) over "
-            f"{self.measurements} {measurements} on {self.device}, {self.threads} {threads}"
+            f"{self.measurements} {measurements} on {self.device}, {self.threads} {threads}{cpu}"
         )
 
 
@@ -87,6 +92,7 @@ def forward_latency(
     device: torch.device | str | None = None,
     min_run_time: float = 0.2,
     threads: int | None = None,
+    clock: str = "wall",
 ) -> Latency:
     """Time ``model`` on a batch of zeros with :class:`torch.utils.benchmark.Timer`.
 
@@ -104,6 +110,12 @@ def forward_latency(
             comes on top).
         threads: torch's CPU threads during the measurements; default: the
             current :func:`torch.get_num_threads`. Restored afterwards.
+        clock: ``"wall"`` times elapsed seconds, what a reader waits for.
+            ``"thread_cpu"`` times the CPU seconds of the thread that runs the
+            model (:func:`time.thread_time`), on the CPU with one thread only:
+            on a machine that other processes keep busy, elapsed time includes
+            the time the thread waited for a core, and CPU time does not (time
+            spent waiting for memory still counts, as it should).
 
     Returns:
         The :class:`Latency`: median and interquartile range in seconds per forward pass.
@@ -114,7 +126,9 @@ def forward_latency(
         ValueError: ``input_size`` is not four positive ints or does not fit the
             model (the message names the builder argument to change), ``device``
             names no device, ``min_run_time`` is not a positive finite number,
-            or ``threads`` is not a positive int.
+            or ``threads`` is not a positive int, or ``clock`` is not "wall" or
+            "thread_cpu", or is "thread_cpu" with a device other than the CPU or
+            more than one thread.
     """
     owner = "forward_latency"
     if not isinstance(model, nn.Module):
@@ -146,6 +160,7 @@ def forward_latency(
         )
     if threads is not None:
         positive_int(owner, "threads", threads)
+    one_of(owner, "clock", clock, ("wall", "thread_cpu"))
 
     if device is None:
         dev = _model_device(model)
@@ -155,10 +170,16 @@ def forward_latency(
         except RuntimeError as error:
             raise ValueError(f"{owner}: device {device!r} is not a device ({error})") from error
         model.to(dev)
-    x = torch.zeros(tuple(input_size), device=dev)
     n_threads = torch.get_num_threads() if threads is None else threads
+    if clock == "thread_cpu" and (dev.type != "cpu" or n_threads != 1):
+        raise ValueError(
+            f"{owner}: clock='thread_cpu' times one CPU thread: it needs the model on the "
+            f"CPU and threads=1, got device {str(dev)!r} and {n_threads} threads"
+        )
+    x = torch.zeros(tuple(input_size), device=dev)
+    extra = {"timer": time.thread_time} if clock == "thread_cpu" else {}
     timer = _benchmark().Timer(
-        stmt="model(x)", globals={"model": model, "x": x}, num_threads=n_threads
+        stmt="model(x)", globals={"model": model, "x": x}, num_threads=n_threads, **extra
     )
     was_training = model.training
     model.eval()
@@ -175,4 +196,5 @@ def forward_latency(
         measurements=len(measurement.times),
         device=str(dev),
         threads=n_threads,
+        clock=clock,
     )

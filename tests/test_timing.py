@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
 import torch
@@ -89,6 +90,29 @@ def test_device_moves_the_model():
     assert latency.device == "cpu" and model.conv.weight.device.type == "cpu"
 
 
+class Sleeper(nn.Module):
+    """Waits without using the CPU: elapsed time grows, CPU time does not."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        time.sleep(self.seconds)
+        return x
+
+
+def test_thread_cpu_clock_leaves_out_waiting():
+    nap = 0.005
+    wall = forward_latency(Sleeper(nap), (1, 3, 8, 8), min_run_time=0.05, threads=1)
+    cpu = forward_latency(
+        Sleeper(nap), (1, 3, 8, 8), min_run_time=0.002, threads=1, clock="thread_cpu"
+    )
+    assert wall.median >= nap and wall.clock == "wall"
+    assert cpu.median < nap / 5 and cpu.clock == "thread_cpu"
+    assert "thread CPU time" in str(cpu) and "CPU time" not in str(wall)
+
+
 @pytest.mark.parametrize(
     "args, kwargs, error, match",
     [
@@ -102,6 +126,13 @@ def test_device_moves_the_model():
         ((Spy(), (1, 3, 8, 8)), {"min_run_time": 0}, ValueError, "min_run_time"),
         ((Spy(), (1, 3, 8, 8)), {"min_run_time": float("inf")}, ValueError, "min_run_time"),
         ((Spy(), (1, 3, 8, 8)), {"threads": 0}, ValueError, "threads must be a positive int"),
+        ((Spy(), (1, 3, 8, 8)), {"clock": "cpu"}, ValueError, "clock must be 'wall' or"),
+        (
+            (Spy(), (1, 3, 8, 8)),
+            {"clock": "thread_cpu", "threads": 2},
+            ValueError,
+            "clock='thread_cpu' times one CPU thread",
+        ),
     ],
 )
 def test_bad_arguments_are_named(args, kwargs, error, match):
