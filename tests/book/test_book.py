@@ -135,6 +135,20 @@ def test_toc_lists_exactly_the_chapters_in_order():
         assert re.fullmatch(r"\d\d_[a-z0-9_]+", name), name
 
 
+def test_intro_lists_the_parts_and_chapters_of_the_toc():
+    """The landing page's table of chapters is the table of contents, in order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    expected = [(part["caption"], c["file"]) for part in toc["parts"] for c in part["chapters"]]
+    rows = re.findall(
+        r"^\| *([^|]*?) *\| *\{doc\}`(chapters/[^`]+)` *\|", (ROOT / "intro.md").read_text(), re.M
+    )
+    listed, caption = [], None
+    for part, chapter in rows:
+        caption = part or caption  # a part's first row names it; the next rows leave it empty
+        listed.append((caption, chapter))
+    assert listed == expected
+
+
 def test_book_configuration():
     execute = CONFIG["execute"]
     assert execute["execute_notebooks"] == "cache"
