@@ -37,8 +37,44 @@ from cnnlib.models._registry import build_variant, register_model
 
 __all__ = [
     "DenseLayer", "DenseBlock", "Transition", "DenseNet", "VARIANTS", "densenet121",
-    "densenet_bc_100_12",
+    "densenet_bc_100_12", "densenet_bc", "layer_in_channels", "block_connections",
 ]  # fmt: skip
+
+
+def layer_in_channels(in_channels: int, growth_rate: int, layer: int) -> int:
+    """Channels that layer ``layer`` (from 1) of a dense block reads: ``k0 + k·(layer − 1)``.
+
+    The block's input has ``k0 = in_channels`` channels and each earlier layer
+    added ``k = growth_rate``.
+
+    Args:
+        in_channels: ``k0``, the channels entering the block.
+        growth_rate: ``k``, the channels each layer adds.
+        layer: ``ℓ``, the layer's position in the block, counted from 1.
+
+    Raises:
+        ValueError: an argument is not a positive int.
+    """
+    for name, value in (("in_channels", in_channels), ("growth_rate", growth_rate),
+                        ("layer", layer)):  # fmt: skip
+        positive_int("layer_in_channels", name, value)
+    return in_channels + growth_rate * (layer - 1)
+
+
+def block_connections(num_layers: int) -> int:
+    """The paper's ``L(L+1)/2`` direct connections of an ``L``-layer dense block.
+
+    Layer ``ℓ`` reads ``ℓ`` feature maps: the block's input and the outputs
+    of layers ``1 … ℓ − 1``. Summed over the ``L`` layers, that is
+    ``1 + 2 + … + L = L(L+1)/2`` connections, the one from the block's input
+    to every layer included. The final concatenation that leaves the block
+    (the input and all ``L`` outputs, read by the transition) is not counted.
+
+    Raises:
+        ValueError: ``num_layers`` is not a positive int.
+    """
+    positive_int("block_connections", "num_layers", num_layers)
+    return num_layers * (num_layers + 1) // 2
 
 
 class DenseLayer(nn.Module):
@@ -250,3 +286,40 @@ def densenet_bc_100_12(**kwargs: Any) -> DenseNet:
     ``small_input=True`` by default, the CIFAR stem.
     """
     return _build("densenet_bc_100_12", {"small_input": True, "num_classes": 10, **kwargs})
+
+
+def densenet_bc(depth: int, *, growth_rate: int = 12, **kwargs: Any) -> DenseNet:
+    """The paper's CIFAR DenseNet-BC at ``depth = 6n + 4``: three blocks of ``n`` layers.
+
+    Each bottleneck layer holds two convolutions, so the three blocks hold
+    ``6n``; the stem convolution, the two transitions and the classifier make
+    ``6n + 4`` weighted layers (``depth=100`` is :func:`densenet_bc_100_12`'s
+    ``n = 16``, ``depth=40`` gives ``n = 6``). The stem has ``2k`` channels and
+    is the 3x3 CIFAR stem (``small_input=True``), compression is 0.5. Not
+    registered: a chapter's tool for small, fast DenseNets.
+
+    Args:
+        depth: weighted layers, ``6n + 4`` with ``n ≥ 1`` (10, 16, 22, 28, 40, 100, ...).
+        growth_rate: ``k``.
+        **kwargs: further :class:`DenseNet` arguments (``num_classes``,
+            ``in_channels``, ``width_multiplier``, ``memory_efficient``, ...);
+            ``block_config`` and ``num_init_features`` follow from ``depth``
+            and ``growth_rate``.
+
+    Raises:
+        ValueError: ``depth`` is not ``6n + 4`` with ``n ≥ 1``, or a
+            :class:`DenseNet` argument is out of range.
+        TypeError: ``kwargs`` sets ``block_config`` or ``num_init_features``.
+    """
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 10 or (depth - 4) % 6:
+        raise ValueError(
+            f"densenet_bc: depth must be 6n + 4 with n >= 1 (10, 16, ...), got {depth!r}"
+        )
+    positive_int("densenet_bc", "growth_rate", growth_rate)
+    fixed = sorted({"block_config", "num_init_features"} & set(kwargs))
+    if fixed:
+        raise TypeError(f"densenet_bc: {', '.join(fixed)} follows from depth and growth_rate")
+    n = (depth - 4) // 6
+    arguments: dict[str, Any] = {"small_input": True, "num_classes": 10, **kwargs}
+    return DenseNet(growth_rate=growth_rate, block_config=(n, n, n),
+                    num_init_features=2 * growth_rate, **arguments)  # fmt: skip

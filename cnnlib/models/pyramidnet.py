@@ -9,9 +9,9 @@ residual blocks in all and widening factor ``α``, block ``k`` (1-based) has
 output channels, so the width grows by ``α / N`` per block from 16 to
 ``16 + α`` (additive widening, the paper's equation (2), whose floor applies
 to the running, unrounded sum). For PyramidNet-110 with ``α = 48`` this adds
-``48/54 ≈ 0.89`` channels per block. (Some ports round to the nearest
-integer instead of flooring; that gives 1,772,706 parameters for
-PyramidNet-110, α = 48, instead of 1,739,730.)
+``48/54 ≈ 0.89`` channels per block. (The authors' released Torch code
+rounds to the nearest integer instead of flooring; that gives 1,772,706
+parameters for PyramidNet-110, α = 48, instead of 1,739,730.)
 
 The basic pyramidal block (the paper's Figure 6(d)) is
 BN → conv3x3 → BN → ReLU → conv3x3 → BN, with no ReLU after the addition.
@@ -50,7 +50,8 @@ from cnnlib.models._common import ThreeStageNet
 from cnnlib.models._registry import build_variant, register_model
 
 __all__ = [
-    "PyramidBlock", "PyramidNet", "VARIANTS", "pyramidal_widths", "pyramidnet_110_a48"
+    "PyramidBlock", "PyramidNet", "VARIANTS", "matched_alpha", "pyramidal_widths",
+    "pyramidnet_110_a48",
 ]  # fmt: skip
 
 _STEM_WIDTH = 16
@@ -204,6 +205,52 @@ class PyramidNet(ThreeStageNet):
             stem_norm=True,
             final_norm=True,
         )
+
+
+def matched_alpha(depth: int, alpha: float, **kwargs: Any) -> float:
+    """The multiplicative ``α`` whose PyramidNet matches an additive one in parameters.
+
+    The parameters of a multiplicative PyramidNet grow with its ``α``, in
+    steps (the widths are floored), so a bisection over ``α`` finds the
+    smallest value whose network has at least as many parameters as
+    ``PyramidNet(depth, alpha, widening="additive", **kwargs)``; of it and
+    the last value below, the one closer in parameters is returned. The
+    networks are built on the meta device (no memory, no initialisation).
+
+    Args:
+        depth: ``6n + 2``, as for :class:`PyramidNet`.
+        alpha: the additive widening factor to match.
+        **kwargs: further :class:`PyramidNet` keywords (``width_multiplier``,
+            ``in_channels``, ...), the same for both networks.
+
+    Returns:
+        The multiplicative widening factor, at least 1.
+
+    Raises:
+        ValueError: ``depth`` or ``alpha`` is invalid (see :class:`PyramidNet`),
+            or ``kwargs`` holds ``widening``.
+    """
+    if "widening" in kwargs:
+        raise ValueError("matched_alpha: widening must not be given (it compares both)")
+    _check(depth, alpha, "additive")
+
+    def params(a: float, widening: Widening) -> int:
+        with torch.device("meta"):
+            model = PyramidNet(depth, a, widening=widening, **kwargs)
+        return sum(p.numel() for p in model.parameters())
+
+    target = params(alpha, "additive")
+    low, high = 1.0, 2.0
+    while params(high, "multiplicative") < target:
+        low, high = high, 2 * high
+    for _ in range(20):
+        middle = (low + high) / 2
+        if params(middle, "multiplicative") < target:
+            low = middle
+        else:
+            high = middle
+    below, above = params(low, "multiplicative"), params(high, "multiplicative")
+    return low if target - below < above - target else high
 
 
 @register_model(image_shape=(3, 32, 32))

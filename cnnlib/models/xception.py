@@ -34,12 +34,21 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnnlib._checks import non_negative_int, positive_ints, probability
+from cnnlib._checks import non_negative_int, positive_int, positive_ints, probability
+from cnnlib.analysis import summary
 from cnnlib.layers import TF_BN_EPS, ActivationFactory, ConvBNAct, SeparableConv2d
 from cnnlib.models._common import ImageClassifier, init_he
 from cnnlib.models._registry import register_model
 
-__all__ = ["Xception", "XceptionBlock", "xception"]
+__all__ = [
+    "CONV_KINDS",
+    "SegmentedInception",
+    "Xception",
+    "XceptionBlock",
+    "conv_kind",
+    "cost_by_kind",
+    "xception",
+]
 
 #: Batch-norm epsilon of the reference (Keras) implementation.
 BN_EPS = TF_BN_EPS
@@ -199,6 +208,119 @@ class Xception(ImageClassifier):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.dropout(self.flatten(self.avgpool(self.forward_features(x)))))
+
+
+class SegmentedInception(nn.Module):
+    """The paper's Figures 2-4: a 1x1 convolution, then 3x3s on channel segments.
+
+    A simplified Inception module with ``segments`` towers of "1x1, then 3x3"
+    is the same function as one 1x1 convolution to ``out_channels`` followed
+    by a 3x3 convolution with ``groups=segments``: each group is one tower's
+    3x3, reading and writing only its own segment of ``out_channels //
+    segments`` channels (Chollet, 2017, Figures 2 and 3). ``segments=1`` is a
+    regular 3x3 after the 1x1; ``segments=out_channels`` is the "extreme"
+    version (Figure 4), a 1x1 then a depthwise 3x3: a depthwise separable
+    convolution in the other order.
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the 1x1 convolution and of the output.
+        segments: groups of the 3x3 convolution; must divide ``out_channels``.
+        kernel_size: the spatial convolution's kernel (odd; "same" padding).
+        activation: a layer factory applied after each of the two convolutions
+            (Inception's ReLUs); None for none.
+
+    Raises:
+        ValueError: a size is not a positive int, ``segments`` does not divide
+            ``out_channels``, or ``kernel_size`` is even.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        segments: int,
+        kernel_size: int = 3,
+        activation: ActivationFactory | None = nn.ReLU,
+    ) -> None:
+        super().__init__()
+        owner = "SegmentedInception"
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                            ("segments", segments), ("kernel_size", kernel_size)):  # fmt: skip
+            positive_int(owner, name, value)
+        if out_channels % segments:
+            raise ValueError(
+                f"{owner}: segments must divide out_channels={out_channels}, got {segments}"
+            )
+        if kernel_size % 2 == 0:
+            raise ValueError(f"{owner}: kernel_size must be odd, got {kernel_size}")
+        self.segments = segments
+        self.pointwise = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+        self.act1 = nn.Identity() if activation is None else activation()
+        self.spatial = nn.Conv2d(out_channels, out_channels, kernel_size,
+                                 padding=kernel_size // 2, groups=segments,
+                                 bias=False)  # fmt: skip
+        self.act2 = nn.Identity() if activation is None else activation()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act2(self.spatial(self.act1(self.pointwise(x))))
+
+
+#: The kinds :func:`conv_kind` tells apart, in the order tables list them.
+CONV_KINDS = ("pointwise 1x1", "depthwise", "full conv", "linear", "other")
+
+
+def conv_kind(module: nn.Module) -> str:
+    """Which of :data:`CONV_KINDS` a layer is.
+
+    A ``Conv2d`` with a 1x1 kernel and one group is "pointwise 1x1" (the
+    shortcuts' 1x1 projections included); one with as many groups as input
+    channels (more than one) and a larger kernel is "depthwise"; any other
+    ``Conv2d`` is a "full conv"; an ``nn.Linear`` is "linear"; everything
+    else (batch norms, pooling, activations) is "other".
+
+    Raises:
+        TypeError: ``module`` is not an ``nn.Module``.
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"conv_kind: module must be an nn.Module, got {type(module).__name__}")
+    if isinstance(module, nn.Conv2d):
+        if module.kernel_size == (1, 1) and module.groups == 1:
+            return "pointwise 1x1"
+        if module.groups == module.in_channels > 1:
+            return "depthwise"
+        return "full conv"
+    return "linear" if isinstance(module, nn.Linear) else "other"
+
+
+def cost_by_kind(model: nn.Module, input_size: Sequence[int]) -> dict[str, tuple[int, int]]:
+    """Parameters and MACs of ``model``'s layers, summed by :func:`conv_kind`.
+
+    Built on :func:`cnnlib.analysis.summary` (one traced forward pass, so a
+    model on the ``meta`` device works); the values add up to the summary's
+    per-layer totals.
+
+    Args:
+        model: the network.
+        input_size: ``(N, C, H, W)`` of the input.
+
+    Returns:
+        ``{kind: (params, macs)}`` for every kind in :data:`CONV_KINDS`, in
+        that order (zeros for kinds the model lacks).
+
+    Raises:
+        TypeError: ``model`` is not an ``nn.Module``.
+        ValueError: as :func:`cnnlib.analysis.summary`.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"cost_by_kind: model must be an nn.Module, got {type(model).__name__}")
+    modules = dict(model.named_modules())
+    totals = {kind: [0, 0] for kind in CONV_KINDS}
+    for row in summary(model, input_size).rows:
+        kind = conv_kind(modules[row.name]) if row.name in modules else "other"
+        totals[kind][0] += row.params
+        totals[kind][1] += row.macs
+    return {kind: (p, m) for kind, (p, m) in totals.items()}
 
 
 @register_model(image_shape=(3, 299, 299))
