@@ -302,11 +302,11 @@ class CBAM(nn.Module):
         peak = torch.amax(x, dim=(2, 3), keepdim=True)
         channel = torch.sigmoid(self.mlp(avg) + self.mlp(peak))
         x = x * channel
-        descriptor = torch.cat(
-            [torch.mean(x, dim=1, keepdim=True), torch.amax(x, dim=1, keepdim=True)], dim=1
-        )
-        spatial = torch.sigmoid(self.spatial(descriptor))
-        self.channel_weights, self.spatial_weights = channel.detach(), spatial.detach()
+        mean_map = torch.mean(x, dim=1, keepdim=True)
+        max_map = torch.amax(x, dim=1, keepdim=True)
+        spatial = torch.sigmoid(self.spatial(torch.cat([mean_map, max_map], dim=1)))
+        self.channel_weights = channel.detach()
+        self.spatial_weights = spatial.detach()
         return x * spatial
 
 
@@ -332,12 +332,13 @@ class SeparableConv2d(nn.Module):
         super().__init__()
         if padding is None:
             padding = same_padding(kernel_size, dilation)
+        c_in = in_channels
         self.depthwise = nn.Conv2d(
-            in_channels, in_channels, kernel_size, stride=stride, padding=padding,
-            dilation=dilation, groups=in_channels, bias=bias,
+            c_in, c_in, kernel_size, stride=stride, padding=padding,
+            dilation=dilation, groups=c_in, bias=bias,
         )  # fmt: skip
         self.activation = nn.Identity() if activation is None else activation()
-        self.pointwise = nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=bias)
+        self.pointwise = nn.Conv2d(c_in, out_channels, 1, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.pointwise(self.activation(self.depthwise(x)))

@@ -534,6 +534,8 @@ def cifar_resnet(
     in_channels: int = 1,
     width_multiplier: float = 0.25,
     zero_init_residual: bool = False,
+    attention: Attention = None,
+    attention_reduction: int = 16,
 ) -> ResNet:
     """He et al.'s CIFAR layout at ``depth = 6n + 2``: three stages of ``n`` basic blocks.
 
@@ -556,6 +558,13 @@ def cifar_resnet(
         in_channels: channels of the input image (1 for Fashion-MNIST).
         width_multiplier: scales every width (0.25: 16, 32, 64 channels).
         zero_init_residual: start the last BN of every block at scale 0.
+        attention: ``None``, ``"se"`` or ``"cbam"`` in every block, after
+            its last BN and before the residual addition (the SE-ResNet module
+            of Hu et al., 2018, Figure 3); the attention chapter's small SE-
+            and CBAM-ResNets.
+        attention_reduction: the attention MLP's reduction ratio ``r``; its
+            hidden width is ``channels // r`` (at least 1), so at the default
+            widths (16, 32, 64 channels) ``r = 16`` leaves 1, 2 and 4 units.
 
     Raises:
         TypeError: ``depth`` is not an int.
@@ -572,5 +581,6 @@ def cifar_resnet(
     return ResNet(
         "basic", (n, n, n), residual=residual, num_classes=num_classes,
         in_channels=in_channels, small_input=True, width_multiplier=width_multiplier,
-        zero_init_residual=zero_init_residual,
+        zero_init_residual=zero_init_residual, attention=attention,
+        attention_reduction=attention_reduction,
     )  # fmt: skip
