@@ -19,6 +19,7 @@ state dicts load with ``strict=True``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +43,10 @@ __all__ = [
     "ShuffleNetV2",
     "V1_STAGE_CHANNELS",
     "V2_VARIANTS",
+    "bottleneck_unit_macs",
+    "channel_dependence",
+    "resnext_unit_macs",
+    "shuffle_unit_macs",
     "shufflenet_v1",
     "shufflenet_v2_x0_5",
     "shufflenet_v2_x1_0",
@@ -206,6 +211,9 @@ class ShuffleNetV1(ImageClassifier):
             ``make_divisible(24 · s · α, g)``. ``g`` must divide
             (stage 2 channels − ``stem_channels``).
         shuffle: the channel shuffle in every unit (see :class:`ShuffleUnitV1`).
+        stages_repeats: units in stages 2, 3 and 4, ``(4, 8, 4)`` in the paper;
+            fewer give a shallower network of the same widths (for quick
+            experiments). The first unit of each stage has stride 2.
 
     Raises:
         ValueError, TypeError: an argument is out of range or of the wrong type
@@ -219,6 +227,7 @@ class ShuffleNetV1(ImageClassifier):
         scale_factor: float = 1.0,
         stem_channels: int | None = None,
         shuffle: bool = True,
+        stages_repeats: Sequence[int] = STAGE_REPEATS,
         num_classes: int = 1000,
         in_channels: int = 3,
         small_input: bool = False,
@@ -233,6 +242,7 @@ class ShuffleNetV1(ImageClassifier):
                 f"ShuffleNetV1: groups must be one of {sorted(V1_STAGE_CHANNELS)}, got {groups!r}"
             )
         boolean("ShuffleNetV1", "shuffle", shuffle)
+        positive_ints("ShuffleNetV1", "stages_repeats", stages_repeats, length=3)
         super().__init__(num_classes, in_channels, small_input, width_multiplier)
         scale = (
             positive_number("ShuffleNetV1", "scale_factor", scale_factor) * self.width_multiplier
@@ -243,7 +253,7 @@ class ShuffleNetV1(ImageClassifier):
         else:
             channels = positive_int("ShuffleNetV1", "stem_channels", stem_channels)
         self.conv1, self.maxpool = _stem(in_channels, channels, small_input)
-        for i, repeats in enumerate(STAGE_REPEATS):
+        for i, repeats in enumerate(stages_repeats):
             out_channels = make_divisible(V1_STAGE_CHANNELS[groups] * 2**i * scale, 4 * groups)
             units = [ShuffleUnitV1(channels, out_channels, 2, groups, i > 0, shuffle)]
             units += [ShuffleUnitV1(out_channels, out_channels, 1, groups, True, shuffle)
@@ -257,6 +267,115 @@ class ShuffleNetV1(ImageClassifier):
         x = self.maxpool(self.conv1(x))
         x = self.stage4(self.stage3(self.stage2(x)))
         return self.fc(x.mean(dim=(2, 3)))
+
+
+def _unit_sizes(owner: str, **sizes: object) -> None:
+    """Refuse any size that is not a positive int (the message names it).
+
+    Raises:
+        ValueError, TypeError: a size is not a positive int.
+    """
+    for name, value in sizes.items():
+        positive_int(owner, name, value)
+
+
+def bottleneck_unit_macs(height: int, width: int, c: int, m: int) -> int:
+    """MACs of a ResNet bottleneck unit: ``hw(2cm + 9m²)`` (stride 1).
+
+    1x1 conv ``c → m``, 3x3 conv ``m → m``, 1x1 conv ``m → c`` on an
+    ``height × width`` map (Zhang et al., 2018, Section 3.2). Batch norm,
+    ReLU and the shortcut's addition count nothing, as in the paper.
+
+    Args:
+        height, width: the spatial size ``h × w`` of the unit's input.
+        c: input (and output) channels.
+        m: bottleneck channels.
+
+    Raises:
+        ValueError, TypeError: a size is not a positive int.
+    """
+    _unit_sizes("bottleneck_unit_macs", height=height, width=width, c=c, m=m)
+    return height * width * (2 * c * m + 9 * m * m)
+
+
+def resnext_unit_macs(height: int, width: int, c: int, m: int, groups: int) -> int:
+    """MACs of a ResNeXt unit: ``hw(2cm + 9m²/g)`` (stride 1).
+
+    The bottleneck unit with its 3x3 convolution split into ``g`` groups.
+
+    Args:
+        height, width: the spatial size ``h × w`` of the unit's input.
+        c: input (and output) channels.
+        m: bottleneck channels.
+        groups: ``g``, the groups of the 3x3 convolution.
+
+    Raises:
+        ValueError, TypeError: a size is not a positive int, or ``groups``
+            does not divide ``m``.
+    """
+    _unit_sizes("resnext_unit_macs", height=height, width=width, c=c, m=m, groups=groups)
+    if m % groups:
+        raise ValueError(f"resnext_unit_macs: groups ({groups}) must divide m ({m})")
+    return height * width * (2 * c * m + 9 * m * m // groups)
+
+
+def shuffle_unit_macs(height: int, width: int, c: int, m: int, groups: int) -> int:
+    """MACs of a ShuffleNet unit (stride 1): ``hw(2cm/g + 9m)``.
+
+    Two 1x1 group convolutions (``c → m`` and ``m → c``, ``g`` groups) and a
+    3x3 depthwise convolution on ``m`` channels (Zhang et al., 2018,
+    Section 3.2). Batch norm, ReLU, the shuffle and the addition count
+    nothing.
+
+    Args:
+        height, width: the spatial size ``h × w`` of the unit's input.
+        c: input (and output) channels.
+        m: bottleneck channels.
+        groups: ``g``, the groups of both 1x1 convolutions.
+
+    Raises:
+        ValueError, TypeError: a size is not a positive int, or ``groups``
+            does not divide ``c`` and ``m``.
+    """
+    _unit_sizes("shuffle_unit_macs", height=height, width=width, c=c, m=m, groups=groups)
+    if c % groups or m % groups:
+        raise ValueError(f"shuffle_unit_macs: groups ({groups}) must divide c ({c}) and m ({m})")
+    return height * width * (2 * c * m // groups + 9 * m)
+
+
+def channel_dependence(layers: Sequence[nn.Module], in_channels: int) -> list[torch.Tensor]:
+    """Which channels each layer's outputs read: one boolean matrix per layer.
+
+    Every layer runs alone, in float64, on a random ``1 × in_channels × 1 × 1``
+    input (the previous layer's output); entry ``[o, i]`` of its matrix is
+    True when output channel ``o`` has a non-zero derivative with respect to
+    input channel ``i`` (autograd's Jacobian). For convolutions with random
+    weights that is the pattern of their connections; for a channel shuffle,
+    its permutation. A product of the matrices (as integers) tells which input
+    channels reach which output channel of the whole stack.
+
+    Args:
+        layers: modules applied one after the other (e.g. a unit's ``conv1``,
+            ``shuffle`` and ``conv3``), each mapping ``(1, C, 1, 1)`` to
+            ``(1, C', 1, 1)``; they are copied, not changed.
+        in_channels: channels of the first layer's input.
+
+    Raises:
+        TypeError: ``layers`` is not a non-empty sequence of modules.
+        ValueError: ``in_channels`` is not a positive int.
+    """
+    positive_int("channel_dependence", "in_channels", in_channels)
+    if not layers or not all(isinstance(layer, nn.Module) for layer in layers):
+        raise TypeError("channel_dependence: layers must be a non-empty sequence of modules")
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(1, in_channels, 1, 1, generator=generator, dtype=torch.float64)
+    matrices = []
+    for layer in layers:
+        layer = copy.deepcopy(layer).double().eval()
+        jacobian = torch.autograd.functional.jacobian(layer, x)
+        matrices.append(jacobian.reshape(-1, x.shape[1]) != 0)
+        x = layer(x).detach()
+    return matrices
 
 
 class ShuffleUnitV2(nn.Module):
