@@ -24,12 +24,18 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnnlib._checks import positive_int, positive_number, probability
+from cnnlib._checks import boolean, positive_int, positive_number, probability
 from cnnlib.layers import ConvBNAct, DepthwiseSeparableConv, make_divisible
 from cnnlib.models._common import ImageClassifier, init_he
 from cnnlib.models._registry import register_model
 
-__all__ = ["MobileNetV1", "InvertedResidual", "MobileNetV2", "mobilenet_v1", "mobilenet_v2"]
+__all__ = [
+    "MobileNetV1",
+    "InvertedResidual",
+    "MobileNetV2",
+    "mobilenet_v1",
+    "mobilenet_v2",
+]
 
 #: MobileNet V1 (Howard et al., 2017, Table 1) after the stem: (output channels,
 #: stride) of the 13 depthwise separable layers. Table 1 gives the last one
@@ -136,16 +142,43 @@ class InvertedResidual(nn.Module):
     (the "linear bottleneck"). The input is added to the output when
     ``stride == 1`` and the channel counts match. Children: ``conv`` (a
     sequence of :class:`~cnnlib.layers.ConvBNAct` blocks, then the projection
-    convolution and its batch norm), as in torchvision.
+    convolution and its batch norm, then a ReLU6 only when
+    ``linear_bottleneck`` is False), as in torchvision.
+
+    Args:
+        in_channels: channels of the input (the bottleneck ``d'``).
+        out_channels: channels of the output (``d''``).
+        stride: stride of the depthwise convolution, 1 or 2.
+        expansion: the expansion factor ``t``.
+        linear_bottleneck: no activation after the projection (the paper's
+            block); False puts a ReLU6 after its batch norm (the paper's
+            Figure 6a ablation). It adds no parameters.
+
+    Attributes:
+        in_channels, out_channels, stride, expansion, linear_bottleneck: the
+            arguments; ``hidden_channels``: the expanded width.
+
+    Raises:
+        ValueError, TypeError: an argument is out of range or of the wrong
+            type (the message names it).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int, expansion: int) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        stride: int,
+        expansion: int,
+        *,
+        linear_bottleneck: bool = True,
+    ) -> None:
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
                             ("expansion", expansion)):  # fmt: skip
             positive_int("InvertedResidual", name, value)
         if stride not in (1, 2):
             raise ValueError(f"InvertedResidual: stride must be 1 or 2, got {stride!r}")
+        boolean("InvertedResidual", "linear_bottleneck", linear_bottleneck)
         hidden = round(in_channels * expansion)
         layers: list[nn.Module] = []
         if expansion != 1:
@@ -155,7 +188,12 @@ class InvertedResidual(nn.Module):
             nn.Conv2d(hidden, out_channels, kernel_size=1, bias=False),
             nn.BatchNorm2d(out_channels),
         ]
+        if not linear_bottleneck:
+            layers.append(nn.ReLU6())
         self.conv = nn.Sequential(*layers)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.stride, self.expansion, self.hidden_channels = stride, expansion, hidden
+        self.linear_bottleneck = linear_bottleneck
         self.use_residual = stride == 1 and in_channels == out_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -176,10 +214,11 @@ class MobileNetV2(ImageClassifier):
     and 4). This model (like torchvision's) has 300,774,272 MACs (0.26 % more)
     and 3,504,872 parameters, 3.08 % more than 3.4 M. Of these, 34,112 are
     batch norm scales and shifts; the convolution and linear weights alone are
-    3,470,760: the 3.47 M that the authors' TensorFlow checkpoint list
-    (``tensorflow/models``, ``research/slim/nets/mobilenet/README.md``) gives
-    for this network, and 2.08 % more than 3.4 M, which appears to be 3.47 M
-    truncated.
+    3,469,760 (the classifier's 1,000 biases left out): close to the 3.47 M
+    that the authors' TensorFlow checkpoint list (``tensorflow/models``,
+    ``research/slim/nets/mobilenet/README.md``) gives for this network, and
+    2.05 % more than 3.4 M, which is probably 3.47 M truncated (the paper does
+    not say how it counted).
 
     Args:
         num_classes: outputs of the classifier.
@@ -194,6 +233,16 @@ class MobileNetV2(ImageClassifier):
             convolution keeps 1280 channels for ``α < 1`` and becomes
             ``make_divisible(1280 · α, 8)`` for ``α > 1``. At 1.0 nothing changes.
         dropout: dropout probability before the linear classifier.
+        linear_bottleneck: the paper's linear projection in every block; False
+            puts a ReLU6 after each block's projection (see
+            :class:`InvertedResidual`).
+        stages: how many of the seven rows of :data:`V2_STAGES` to build, a
+            prefix of the paper's Table 2 (default: all 7, 17 blocks). Fewer
+            stages make a shallower network for small images, e.g. 4 stages
+            (10 blocks, last block 64·α channels).
+        last_channels: channels of the last 1x1 convolution; default
+            (``None``) the paper's 1280 rule above. It is used as given (not
+            scaled by ``α``).
 
     Raises:
         ValueError, TypeError: an argument is out of range or of the wrong type
@@ -204,12 +253,21 @@ class MobileNetV2(ImageClassifier):
         self,
         *,
         dropout: float = 0.2,
+        linear_bottleneck: bool = True,
         num_classes: int = 1000,
         in_channels: int = 3,
         small_input: bool = False,
         width_multiplier: float = 1.0,
+        stages: int = len(V2_STAGES),
+        last_channels: int | None = None,
     ) -> None:
         probability("MobileNetV2", "dropout", dropout)
+        boolean("MobileNetV2", "linear_bottleneck", linear_bottleneck)
+        positive_int("MobileNetV2", "stages", stages)
+        if stages > len(V2_STAGES):
+            raise ValueError(f"MobileNetV2: stages must be at most {len(V2_STAGES)}, got {stages}")
+        if last_channels is not None:
+            positive_int("MobileNetV2", "last_channels", last_channels)
         super().__init__(num_classes, in_channels, small_input, width_multiplier)
         alpha = self.width_multiplier
 
@@ -217,15 +275,20 @@ class MobileNetV2(ImageClassifier):
         layers: list[nn.Module] = [
             ConvBNAct(in_channels, channels, 3, stride=1 if small_input else 2, activation=nn.ReLU6)
         ]
-        for stage, (expansion, stage_channels, blocks, first_stride) in enumerate(V2_STAGES):
+        rows = V2_STAGES[:stages]
+        for stage, (expansion, stage_channels, blocks, first_stride) in enumerate(rows):
             out_channels = make_divisible(stage_channels * alpha, 8)
             if small_input and stage == 1:
                 first_stride = 1
             for j in range(blocks):
                 stride = first_stride if j == 0 else 1
-                layers.append(InvertedResidual(channels, out_channels, stride, expansion))
+                block = InvertedResidual(
+                    channels, out_channels, stride, expansion, linear_bottleneck=linear_bottleneck
+                )
+                layers.append(block)
                 channels = out_channels
-        last_channels = make_divisible(V2_LAST_CHANNELS * max(1.0, alpha), 8)
+        if last_channels is None:
+            last_channels = make_divisible(V2_LAST_CHANNELS * max(1.0, alpha), 8)
         layers.append(ConvBNAct(channels, last_channels, 1, activation=nn.ReLU6))
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Sequential(
