@@ -35,6 +35,19 @@ await page.route("**/*", (route) => {
   return route.abort();
 });
 
+// Runs fn in the page; if the page navigated meanwhile (index.html redirects to
+// the first page), waits for the new page to load and tries again.
+async function settled(fn, arg) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await page.evaluate(fn, arg);
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes("Execution context was destroyed")) throw error;
+      await page.waitForLoadState("load");
+    }
+  }
+}
+
 // The ids of every page visited, to check anchors after all pages are loaded.
 const ids = new Map();
 const links = [];
@@ -43,19 +56,21 @@ for (const url of pages) {
   current = { url, errors: [], blocked: [], missing: [], broken: [], widgets: 0, widget_errors: [] };
   await page.goto(url, { waitUntil: "load" });
   // Widgets render after load (require.js loads the manager): wait until every
-  // embedded widget view has drawn its root, or 20 s.
-  const views = await page.evaluate(
+  // embedded widget view has been drawn, or 20 s.
+  const views = await settled(
     () => document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length);
   if (views > 0) {
     await page.waitForFunction(
-      (n) => document.querySelectorAll(".cnnlib-widget").length >= n, views, { timeout: 20000 },
+      (n) => [...document.querySelectorAll(".widget-subarea")].filter((a) => a.children.length).length >= n,
+      views, { timeout: 20000 },
     ).catch(() => {});
   }
   current.views = views;
-  const seen = await page.evaluate(() => ({
+  const seen = await settled(() => ({
     ids: [...document.querySelectorAll("[id]")].map((node) => node.id),
     links: [...document.querySelectorAll("a[href]")].map((a) => a.href),
-    widgets: document.querySelectorAll(".cnnlib-widget").length,
+    // The widget manager draws each embedded view into a .widget-subarea.
+    widgets: [...document.querySelectorAll(".widget-subarea")].filter((a) => a.children.length).length,
     widget_errors: [...document.querySelectorAll(".jupyter-widgets-error-widget, .widget-error")]
       .map((node) => node.textContent.trim().slice(0, 200)),
   }));
